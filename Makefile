@@ -1,0 +1,84 @@
+# aignostics-jupyter: the two commands are `make demo` and `make test`; everything else is a step of those.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PYTEST := $(BIN)/pytest
+STAMP := $(VENV)/.installed
+JLPM := PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/jlpm
+PYTEST_ARGS ?=
+
+.PHONY: help install lint format test test_unit test_integration test_e2e test_live check-markers chromium bench \
+        demo clean
+
+help:  ## list the targets
+	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml package.json yarn.lock
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m pip install --quiet -e ".[dev]"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter labextension develop --overwrite . >/dev/null
+	$(BIN)/jupyter server extension enable --sys-prefix aignostics_jupyter >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv with the package (editable), its extras and the built lab extension
+	@$(JLPM) build >/dev/null
+	@echo "installed: $$($(BIN)/jupyter labextension list 2>&1 | grep aignostics-jupyter)"
+
+chromium:  ## make sure a Chromium for the browser tests exists (apt-get when root and missing)
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = "0" ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null && \
+	  echo "chromium installed: $$(command -v chromium)"; \
+	else echo "chromium is missing and this is not root: install Debian's chromium package" >&2; exit 1; fi
+
+format: install  ## format Python and TypeScript in place
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(JLPM) prettier
+
+lint: install  ## ruff, mypy --strict, eslint, prettier, tsc, and no registry host in any tracked file
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(JLPM) lint
+	$(JLPM) build:lib >/dev/null
+	bash scripts/check-no-registry-hosts
+
+check-markers: install  ## fail when a test lacks exactly one category marker (the root conftest enforces it)
+	$(PYTEST) --collect-only -q -m "not unit and not integration and not e2e and not live" $(PYTEST_ARGS) >/dev/null
+
+# pytest's exit code 5 means "no tests collected": for this suite that is a failure, never a pass.
+define run_pytest
+	$(PYTEST) $(1) $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests for '$(1)': failing" >&2; exit 1; fi; exit $$rc
+endef
+
+test: install chromium lint check-markers  ## lint + every test category except live, with coverage >= 85 %
+	$(call run_pytest,-m "not live" --cov=aignostics_jupyter --cov-report=term --cov-fail-under=85)
+
+test_unit: install  ## unit tests only
+	$(call run_pytest,-m unit)
+
+test_integration: install  ## integration tests only
+	$(call run_pytest,-m integration)
+
+test_e2e: install chromium  ## end-to-end tests only (browser, notebooks, wheel)
+	$(call run_pytest,-m e2e)
+
+test_live: install  ## the live checks against the real platform (needs AIGNOSTICS_RUN_E2E=1 and credentials)
+	$(call run_pytest,-m live)
+
+bench: install  ## the benchmarks (long; ratios against baselines measured in the same run)
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+demo: install  ## local platform + sample slides + JupyterLab on the tutorials; prints the URL (Ctrl-C stops all)
+	$(BIN)/aignostics-jupyter demo
+
+clean:  ## remove build output, caches and the venv
+	rm -rf $(VENV) node_modules lib aignostics_jupyter/labextension aignostics_jupyter/_version.py dist build \
+	  tsconfig.tsbuildinfo .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov .eslintcache .demo

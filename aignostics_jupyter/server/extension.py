@@ -1,0 +1,31 @@
+"""Loading the server extension: build the services once and register the routes under the base URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from jupyter_server.utils import url_path_join
+
+from aignostics_jupyter.server.routes import NAMESPACE, ROUTES
+from aignostics_jupyter.server.services import SETTINGS_KEY, Services
+
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
+
+
+def load(server_app: ServerApp) -> None:
+    """Build the services and register every route of :data:`~aignostics_jupyter.server.routes.ROUTES`.
+
+    Args:
+        server_app: The running Jupyter server.
+    """
+    web_app = server_app.web_app
+    services = Services(root_dir=Path(server_app.root_dir).resolve())
+    web_app.settings[SETTINGS_KEY] = services
+    base_url = web_app.settings["base_url"]
+    handlers = [(url_path_join(base_url, NAMESPACE, route.pattern), route.handler) for route in ROUTES]
+    web_app.add_handlers(".*$", handlers)  # type: ignore[no-untyped-call]
+    server_app.log.info(
+        "aignostics-jupyter %s: %d routes under %s%s/", services.version, len(handlers), base_url, NAMESPACE
+    )
