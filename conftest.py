@@ -34,12 +34,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_env(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """Give every test its own HOME, XDG and Jupyter dirs, and no AIGNOSTICS_* variables from outside.
 
+    Live tests are the exception: they check the user's real configuration and login against the real platform,
+    so they keep the environment as it is.
+
     Yields:
-        The per-test home directory.
+        The per-test home directory (for live tests: the real one).
     """
+    if request.node.get_closest_marker("live") is not None:
+        yield Path.home()
+        return
     home = tmp_path_factory.mktemp("home")
     for name in list(os.environ):
         if name.startswith("AIGNOSTICS_") and name not in ("AIGNOSTICS_RUN_E2E", "AIGNOSTICS_ALLOW_MUTATION"):

@@ -3,8 +3,9 @@
 ::
 
     aignostics-jupyter local serve [--host 127.0.0.1] [--port N] [--data-dir D] [--auto-approve]
-    aignostics-jupyter sample-slides DIR [--count N] [--size PX] [--format svs|tiff|dicom] [--seed S]
+    aignostics-jupyter sample-slides DIR [--count N] [--size PX] [--format svs|tiff|dicom] [--seed S] [--mpp M]
     aignostics-jupyter demo [--port N] [--dir D]
+    aignostics-jupyter smoke [--verbose]
     aignostics-jupyter version
 
 Each subcommand is a thin adapter over the module that does the work; its arguments are parsed there, so
@@ -22,8 +23,9 @@ from aignostics_jupyter._version import __version__
 # command words -> (module with `main(argv) -> int`, one-line description)
 COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("local", "serve"): ("aignostics_jupyter.emulator.serve", "run the local platform (the API emulator)"),
-    ("sample-slides",): ("aignostics_jupyter.samples.cli", "write synthetic H&E slides with ground truth"),
+    ("sample-slides",): ("aignostics_jupyter.samples.generate", "write synthetic H&E slides with ground truth"),
     ("demo",): ("aignostics_jupyter.demo", "local platform + sample slides + JupyterLab on the tutorials"),
+    ("smoke",): ("aignostics_jupyter.smoke", "prove auth, reads and the write path against the platform"),
 }
 
 USAGE = "usage: aignostics-jupyter [--version] COMMAND [ARGS...]"

@@ -217,8 +217,11 @@ class Settings(BaseSettings):
     local_data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("aignostics-jupyter")))
     local_auto_approve: bool = False
 
-    # The viewer: where the kernel reaches the tile server; empty means discover it.
-    tile_server_url: str | None = None
+    # The viewer: the URL prefix under which the browser reaches the server extension's tile routes (e.g.
+    # ``/user/jane/`` or ``https://hub.example.org/user/jane/``); empty means the kernel discovers it.
+    tile_server_url: str | None = Field(
+        None, description="Base-URL prefix of the Jupyter server that serves tiles; discovered when unset."
+    )
 
     @field_validator("api_root")
     @classmethod
