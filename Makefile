@@ -1,5 +1,6 @@
 # aignostics-jupyter: the two commands are `make demo` and `make test`; everything else is a step of those.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
@@ -11,7 +12,8 @@ STAMP := $(VENV)/.installed
 JLPM := PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/jlpm
 PYTEST_ARGS ?=
 
-.PHONY: help install lint format test test_unit test_integration test_e2e test_live check-markers chromium bench \
+.PHONY: help install lint format test test_unit test_integration test_e2e test_live test_live_local check-markers \
+        chromium bench \
         demo clean
 
 help:  ## list the targets
@@ -19,8 +21,8 @@ help:  ## list the targets
 
 $(STAMP): pyproject.toml package.json yarn.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --upgrade pip 2>&1 | sed '/is ignored: it is neither/d'
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m pip install --quiet -e ".[dev]" 2>&1 | sed '/is ignored: it is neither/d'
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter labextension develop --overwrite . >/dev/null
 	$(BIN)/jupyter server extension enable --sys-prefix aignostics_jupyter >/dev/null
 	touch $(STAMP)
@@ -58,8 +60,14 @@ define run_pytest
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests for '$(1)': failing" >&2; exit 1; fi; exit $$rc
 endef
 
-test: install chromium lint check-markers  ## lint + every test category except live, with coverage >= 85 %
+test: install chromium lint check-markers  ## lint, every category but live (coverage >= 85 %), live suite locally
+	$(JLPM) test
 	$(call run_pytest,-m "not live" --cov=aignostics_jupyter --cov-report=term --cov-fail-under=85)
+	$(MAKE) --no-print-directory test_live_local
+
+test_live_local: install  ## the live suite and the smoke script, against a local platform started for them
+	$(PY) scripts/with_local_platform.py -- $(PYTEST) -m live tests/live -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) scripts/with_local_platform.py -- $(PY) scripts/smoke.py --verbose
 
 test_unit: install  ## unit tests only
 	$(call run_pytest,-m unit)

@@ -55,3 +55,15 @@ def test_import_is_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
 
     assert out == ""
+
+
+@pytest.mark.unit
+def test_widget_exports_resolve() -> None:
+    import aignostics_jupyter.widgets as widgets
+
+    assert list(widgets.__all__) == sorted(widgets.__all__)
+    for name in widgets.__all__:
+        assert callable(getattr(widgets, name))
+    assert set(widgets.__all__) <= set(dir(widgets))
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        widgets.Nope  # noqa: B018

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aignostics_jupyter._version import __version__
+from aignostics_jupyter.server.api_downloads import DownloadJobs
+from aignostics_jupyter.server.api_session import PlatformSession
+from aignostics_jupyter.server.slides_api import SlidesAPI
 from aignostics_jupyter.settings import Settings, get_settings
+from aignostics_jupyter.slides.service import TileService
 
 SETTINGS_KEY = "aignostics_jupyter"
 
@@ -19,8 +24,32 @@ class Services:
         root_dir: The server's root directory; workspace and slide paths are confined to it.
         settings: The ``AIGNOSTICS_*`` settings the server was started with.
         version: The package version.
+        tiles: The slide tile service (worker processes start on first use; :meth:`close` stops them).
+        allow_hidden: Whether slide paths may contain hidden segments (the contents manager's setting).
+        slides: The tile server's operations on ``root_dir`` with ``tiles``.
+        executor: Threads for blocking platform and bucket calls of the sidebar's REST API.
+        session: The sidebar's client of the platform (shares the kernel's token cache).
+        downloads: Background downloads of run results into the workspace.
     """
 
     root_dir: Path
     settings: Settings = field(default_factory=get_settings)
     version: str = __version__
+    tiles: TileService = field(default_factory=TileService)
+    allow_hidden: bool = False
+    slides: SlidesAPI = field(init=False)
+    executor: ThreadPoolExecutor = field(init=False)
+    session: PlatformSession = field(init=False)
+    downloads: DownloadJobs = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.slides = SlidesAPI(self.root_dir, self.tiles, allow_hidden=self.allow_hidden)
+        self.executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="aignostics-api")
+        self.session = PlatformSession(self.settings, self.executor)
+        self.downloads = DownloadJobs(self.executor)
+
+    def close(self) -> None:
+        """Stop the tile workers and drop the caches (the server is shutting down)."""
+        self.tiles.close()
+        self.session.close()
+        self.executor.shutdown(wait=False, cancel_futures=True)

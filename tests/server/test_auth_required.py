@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from aignostics_jupyter.server.routes import NAMESPACE, ROUTES
 
 CASES = [(route, method) for route in ROUTES for method in route.methods]
