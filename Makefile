@@ -52,7 +52,7 @@ lint: install  ## ruff, mypy --strict, eslint, prettier, tsc, and no registry ho
 	bash scripts/check-no-registry-hosts
 
 check-markers: install  ## fail when a test lacks exactly one category marker (the root conftest enforces it)
-	$(PYTEST) --collect-only -q -m "not unit and not integration and not e2e and not live" $(PYTEST_ARGS) >/dev/null
+	@$(PYTEST) --collect-only -q -p no:cacheprovider $(PYTEST_ARGS) | tail -n 1
 
 # pytest's exit code 5 means "no tests collected": for this suite that is a failure, never a pass.
 define run_pytest
@@ -63,6 +63,7 @@ endef
 test: install chromium lint check-markers  ## lint, every category but live (coverage >= 85 %), live suite locally
 	$(JLPM) test
 	$(call run_pytest,-m "not live" --cov=aignostics_jupyter --cov-report=term --cov-fail-under=85)
+	$(PY) scripts/with_local_platform.py -- $(PYTEST) --nbval-lax --nbval-current-env notebooks -p no:cacheprovider
 	$(MAKE) --no-print-directory test_live_local
 
 test_live_local: install  ## the live suite and the smoke script, against a local platform started for them

@@ -16,10 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aignostics_jupyter.client import Client
-from aignostics_jupyter.client._sdk_metadata import run_matches, tags_query
+from aignostics_jupyter.client import Client, run_matches, tags_query
 from aignostics_jupyter.client.models import ItemResultReadResponse, RunReadResponse
-from aignostics_jupyter.exceptions import NotFoundError
 
 __all__ = ["RunQuery", "list_applications", "list_runs", "run_details", "run_summary"]
 
@@ -51,22 +49,19 @@ def run_summary(run: RunReadResponse) -> dict[str, Any]:
 
 
 def _platform_page(client: Client, query: RunQuery) -> list[RunReadResponse]:
-    """One page of the platform's run list, newest first (a 404 past the first page is the end)."""
-    params: dict[str, Any] = {
-        "application_id": query.application_id,
-        "custom_metadata": tags_query([query.tag]) if query.tag else None,
-        "sort": ["-submitted_at"],
-        "page": query.page,
-        "page_size": query.page_size,
-    }
-    # Runs.list always starts at page one; the sidebar asks for page N directly.
-    try:
-        data = client.runs._core.get_json("/runs", family="run", params=params, nocache=True)
-    except NotFoundError:
-        if query.page == 1:
-            raise
-        return []
-    return [RunReadResponse.model_validate(entry) for entry in data or []]
+    """One page of the platform's run list, newest first (past the last page it is empty).
+
+    The tag goes to the server as a JSONPath filter only, so the page is exactly the server's page and its length
+    tells whether another follows.
+    """
+    runs = client.runs.list(
+        application_id=query.application_id,
+        custom_metadata=tags_query([query.tag]) if query.tag else None,
+        sort="-submitted_at",
+        page_size=query.page_size,
+        nocache=True,
+    )
+    return runs.page(query.page)
 
 
 def list_runs(client: Client, query: RunQuery) -> dict[str, Any]:

@@ -15,8 +15,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from aignostics_jupyter.client import SlideDescription, describe_slide, find_slides
-from aignostics_jupyter.client._submit import build_metadata, validate_metadata
+from aignostics_jupyter.client import SlideDescription, build_metadata, describe_slide, find_slides, validate_metadata
 from aignostics_jupyter.widgets._platform import error_text
 from aignostics_jupyter.widgets._platform_html import WARN_ICON, esc
 from aignostics_jupyter.widgets._platform_schema import SchemaField, choice_fields, const_defaults, set_path

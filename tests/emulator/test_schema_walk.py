@@ -15,7 +15,10 @@ from aignostics_jupyter.emulator import EmulatorConfig, create_app
 
 pytestmark = pytest.mark.integration
 
-SPEC = json.loads(Path("/work/shared/reference/platform-api-v1.7.0.openapi.json").read_text())
+# The contract, as copied into the repository from the shared reference (tests/client/data/).
+SPEC = json.loads(
+    (Path(__file__).resolve().parents[1] / "client" / "data" / "platform-api-v1.7.0.openapi.json").read_text()
+)
 
 
 CLIENT_MODELS: dict[tuple[str, str], type[models.BaseModel]] = {
