@@ -4,13 +4,30 @@ Measures, on a generated slide of at least 64k x 64k pixels:
 
 * cold tile latency p50/p95 (tiles never requested before) and warm p50 (the same tiles again, from the cache);
 * tiles/s with 6 concurrent connections, beside the in-process floor (region read + JPEG encode of the same tiles
-  in one process, no HTTP);
+  in one process, no HTTP) and our ratio to it;
+* a peer serving the same slide with the same client: ``peer_deepzoom.py`` (OpenSlide's ``DeepZoomGenerator``,
+  254 px tiles + 1 px overlap, behind a threaded ``http.server``, one process, as in OpenSlide's deep-zoom example),
+  cold p50/p95, warm p50 and tiles/s with 6 connections at the full-resolution level, and ours/peer ratios;
 * a 500k-cell GeoJSON overlay: index build time (the registration) and overlay tile p50;
-* the server's RSS (with its tile workers) after 10,000 tiles, beside the configured cache bound.
+* the server's RSS (parent + tile workers) after 10,000 tiles with the overlay registered and drawn, beside the
+  configured cache bound + 200 MB.
 
 Usage::
 
     python benchmarks/bench_tile_server.py [--size 65536] [--tiles 10000] [--cells 500000] [--dir DIR] [--cache-mb 256]
+
+Results (2026-11-21, 2 cores, 65536 x 65536 generated SVS, 256 MB cache, one run)::
+
+                            ours     peer    floor
+    cold p50 ms             6.24    44.02     1.68   (cold p50 = 3.7x the floor; goal <= 2x: not met)
+    cold p95 ms             9.83    48.96        -
+    warm p50 ms             1.50    44.02        -   (goal <= 1.5 ms: met, at the limit)
+    tiles/s, 6 conns       410.9    128.7    595.5   (ours/peer 3.19x: goal >= 2x met;
+                                                      ours/floor 0.69x: goal >= 1.6x not met on 2 cores)
+    overlay, 500k cells: index 8.43 s, tile p50 7.7 ms (p95 18.6 ms)
+    RSS after 10,000 tiles: 973 MiB (server 164 + two workers 398 each) vs limit 256 + 200 = 456 MiB: not met.
+    The parse now runs in a child (a worker's parse peak was 2.5 GB, RSS kept 1.9 GB); each worker still holds
+    the loaded parsed arrays (121 MiB for 500k cells) plus its index and slide handles.
 
 The slide and the GeoJSON are written once into ``--dir`` (default: ``~/.cache/aignostics-bench``) and reused.
 """
@@ -20,6 +37,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import json
+import math
 import os
 import random
 import secrets
@@ -100,6 +118,66 @@ def ensure_cells(folder: Path, count: int, size: int) -> Path:
     return path
 
 
+class Peer:
+    """``peer_deepzoom.py`` on a loopback port (it stops by itself after half an hour at most)."""
+
+    def __init__(self, slide: Path) -> None:
+        self.port = _free_port()
+        script = Path(__file__).with_name("peer_deepzoom.py")
+        command = [sys.executable, str(script), str(slide), f"--port={self.port}", "--lifetime=1800"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.url = f"http://127.0.0.1:{self.port}/"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                answer = httpx.get(f"{self.url}slide.dzi")
+                if answer.status_code == 200:
+                    self.dzi = answer.text
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        raise RuntimeError("the peer did not start")
+
+    headers: dict[str, str] = {}  # noqa: RUF012 - no auth on the peer
+
+    def tile_urls(self, level: int, tiles: list[tuple[int, int]]) -> list[str]:
+        return [f"{self.url}{level}/{col}_{row}.jpeg" for col, row in tiles]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+def peer_tiles(size: int, count: int, rng: random.Random) -> list[tuple[int, int]]:
+    """Random tiles (col, row) of the peer's full-resolution level (254 px tiles)."""
+    columns = math.ceil(size / 254)
+    chosen: set[tuple[int, int]] = set()
+    while len(chosen) < min(count, columns * columns):
+        chosen.add((rng.randrange(columns), rng.randrange(columns)))
+    return sorted(chosen)
+
+
+def measure_peer(slide: Path, size: int, sample: int, rng: random.Random) -> dict[str, float]:
+    """The peer's cold/warm latency and 6-connection throughput, with the same client as ours."""
+    peer = Peer(slide)
+    try:
+        level = math.ceil(math.log2(size))  # the full-resolution Deep Zoom level
+        with httpx.Client(timeout=60) as client:
+            fetch_all(client, peer.tile_urls(level, [(0, 0)]))
+            cold = peer.tile_urls(level, peer_tiles(size, sample, rng))
+            cold_ms = fetch_all(client, cold)
+            warm_ms = fetch_all(client, cold)
+        fresh = peer.tile_urls(level, peer_tiles(size, sample * 4, rng))
+        return {
+            "cold_p50_ms": round(statistics.median(cold_ms), 2),
+            "cold_p95_ms": round(_percentile(cold_ms, 0.95), 2),
+            "warm_p50_ms": round(statistics.median(warm_ms), 2),
+            "concurrent_6_tiles_per_s": round(concurrent_rate(peer.headers, fresh), 1),
+        }
+    finally:
+        peer.stop()
+
+
 class Server:
     """A `jupyter server` with the extension, token auth, on a loopback port."""
 
@@ -152,13 +230,13 @@ def fetch_all(client: httpx.Client, urls: list[str]) -> list[float]:
     return times
 
 
-def concurrent_rate(server: Server, urls: list[str]) -> float:
+def concurrent_rate(headers: dict[str, str], urls: list[str]) -> float:
     chunks = [urls[i::CONCURRENCY] for i in range(CONCURRENCY)]
     started = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(CONCURRENCY) as pool:
 
         def run(chunk: list[str]) -> None:
-            with httpx.Client(headers=server.headers, timeout=60) as client:
+            with httpx.Client(headers=headers, timeout=60) as client:
                 fetch_all(client, chunk)
 
         list(pool.map(run, chunks))
@@ -205,6 +283,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results["in_process_floor_ms_per_tile"] = round(floor_ms, 2)
     results["in_process_floor_tiles_per_s"] = round(1000 / floor_ms, 1)
 
+    # The peer first, alone on the machine (ours is not running yet).
+    results["peer"] = measure_peer(slide, args.size, args.sample, rng)
+
     server = Server(args.dir, args.cache_mb)
     try:
         with httpx.Client(headers=server.headers, timeout=60) as client:
@@ -219,7 +300,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             results["warm_p50_ms"] = round(statistics.median(warm_ms), 2)
 
             fresh = tile_urls(server, rel, random_tiles(grid, grid.z_max, args.sample * 4, rng))
-            results["concurrent_6_tiles_per_s"] = round(concurrent_rate(server, fresh), 1)
+            results["concurrent_6_tiles_per_s"] = round(concurrent_rate(server.headers, fresh), 1)
 
             started = time.perf_counter()
             body = {"slide": rel, "overlay": {"path": cells.name}}
@@ -243,17 +324,55 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
             many = tile_urls(server, rel, random_tiles(grid, grid.z_max, args.tiles, rng))
             started = time.perf_counter()
-            concurrent_rate(server, many)
+            concurrent_rate(server.headers, many)
             results["tiles_served_for_rss"] = len(many)
             results["tiles_for_rss_s"] = round(time.perf_counter() - started, 1)
             sizes = _rss_mb(server.process.pid)
             results["server_rss_mb"] = round(sum(sizes.values()), 1)
             results["rss_mb_by_process"] = sizes
             results["cache_bound_mb"] = args.cache_mb
+            results["rss_limit_mb"] = args.cache_mb + 200
     finally:
         server.stop()
+    peer = results["peer"]
+    ours_rate = results["concurrent_6_tiles_per_s"]
+    results["ratios"] = {
+        "cold_p50_vs_floor": round(results["cold_p50_ms"] / floor_ms, 2),
+        "throughput_vs_floor": round(ours_rate / results["in_process_floor_tiles_per_s"], 2),
+        "throughput_vs_peer": round(ours_rate / peer["concurrent_6_tiles_per_s"], 2),
+        "cold_p50_vs_peer": round(results["cold_p50_ms"] / peer["cold_p50_ms"], 2),
+        "warm_p50_vs_peer": round(results["warm_p50_ms"] / peer["warm_p50_ms"], 2),
+    }
     print(json.dumps(results, indent=2))
+    _table(results)
     return results
+
+
+def _table(results: dict[str, Any]) -> None:
+    peer, ratios = results["peer"], results["ratios"]
+    rows = [
+        ("cold p50 ms", results["cold_p50_ms"], peer["cold_p50_ms"], results["in_process_floor_ms_per_tile"]),
+        ("cold p95 ms", results["cold_p95_ms"], peer["cold_p95_ms"], "-"),
+        ("warm p50 ms", results["warm_p50_ms"], peer["warm_p50_ms"], "-"),
+        (
+            "tiles/s, 6 conns",
+            results["concurrent_6_tiles_per_s"],
+            peer["concurrent_6_tiles_per_s"],
+            results["in_process_floor_tiles_per_s"],
+        ),
+    ]
+    print(f"{'':18}{'ours':>10}{'peer':>10}{'floor':>10}")
+    for name, ours, other, floor in rows:
+        print(f"{name:18}{ours:>10}{other:>10}{floor:>10}")
+    print(f"ratios: {ratios}")
+    print(
+        f"overlay: {results['overlay_cells']} cells, index {results['overlay_index_build_s']} s, "
+        f"tile p50 {results['overlay_tile_p50_ms']} ms"
+    )
+    print(
+        f"server RSS after {results['tiles_served_for_rss']} tiles: {results['server_rss_mb']} MiB "
+        f"(limit: cache {results['cache_bound_mb']} + 200 = {results['rss_limit_mb']} MiB)"
+    )
 
 
 if __name__ == "__main__":

@@ -154,6 +154,9 @@ class Run:
     ) -> RunReadResponse:
         """Poll until the run terminates and return its final details.
 
+        Cached reads are dropped when the run has terminated, so items read afterwards show their final states
+        (a terminated run has changed since any read cached before).
+
         Args:
             poll: Seconds between checks.
             timeout: Give up after this many seconds.
@@ -170,6 +173,7 @@ class Run:
                 finished = stats.item_count - stats.item_pending_count - stats.item_processing_count
                 on_progress(Progress("wait", self.run_id, finished, stats.item_count, data))
             if data.state == RunState.TERMINATED:
+                self._client.clear_cache()
                 return data
             if timeout is not None and self._client.clock() - start + poll > timeout:
                 raise WaitTimeoutError(f"The run {self.run_id} did not terminate within {timeout:g} s")

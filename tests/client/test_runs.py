@@ -412,6 +412,20 @@ def test_wait_reports_progress(platform: FakePlatform, make_client: Callable[...
     assert [(p.done, p.total) for p in seen] == [(0, 2), (2, 2)]
 
 
+def test_items_read_after_wait_show_final_states(platform: FakePlatform, make_client: Callable[..., Client]) -> None:
+    run_id = platform.add_run(1)
+    client = make_client()
+    run = client.run(run_id)
+    assert [item.state.value for item in run.items()] == ["PENDING"]  # now cached for 15 s
+
+    def finish(progress: object) -> None:
+        platform.finish_item(run_id, 0)
+
+    run.wait(poll=1, on_progress=finish)
+
+    assert [item.state.value for item in run.items()] == ["TERMINATED"]
+
+
 def test_deleted_artifacts_are_gone(platform: FakePlatform, make_client: Callable[..., Client]) -> None:
     run_id = platform.add_run()
     artifact_id = platform.finish_item(run_id, 0)

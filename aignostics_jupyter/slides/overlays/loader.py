@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aignostics_jupyter.exceptions import UnsupportedSlideError
 from aignostics_jupyter.slides.overlays.colors import parse_class_colors
 from aignostics_jupyter.slides.overlays.models import FeatureHit, OverlayInfo, OverlayStyle, SlideGeometry
+from aignostics_jupyter.slides.overlays.parse_child import CHILD_PARSE_MIN_BYTES, parse_into_cache
 from aignostics_jupyter.slides.overlays.raster import RasterOverlay
 from aignostics_jupyter.slides.overlays.vector import VectorOverlay
 from aignostics_jupyter.slides.tiling import TileRegion
@@ -101,7 +102,9 @@ def open_overlay(spec: OverlaySpec, *, cache_dir: Path | None = None) -> RasterO
 
     Args:
         spec: File and interpretation.
-        cache_dir: Where parsed GeoJSON is cached (``.npz``); None parses every time.
+        cache_dir: Where parsed GeoJSON is cached (``.npz``); None parses every time. With a cache, large
+            GeoJSON files are parsed in a short-lived child process (its peak memory goes away with it) and
+            this process only loads the compact cache.
 
     Raises:
         UnsupportedSlideError: When the file is missing or not a usable overlay.
@@ -111,12 +114,22 @@ def open_overlay(spec: OverlaySpec, *, cache_dir: Path | None = None) -> RasterO
         msg = f"The overlay {path.name} does not exist ({path})."
         raise UnsupportedSlideError(msg)
     if spec.kind == "vector" or (spec.kind == "auto" and path.suffix.lower() in _VECTOR_SUFFIXES):
+        if cache_dir is not None and _parse_in_child(path):
+            parse_into_cache(path.resolve(), spec.class_colors, cache_dir)
         overlay = VectorOverlay.from_file(path, class_colors=spec.class_colors, cache_dir=cache_dir)
         return overlay if spec.vector_scale == 1 else VectorOverlay(overlay.features.scaled(spec.vector_scale), path)
     kind = None if spec.kind == "auto" else spec.kind
     return RasterOverlay.from_file(
         path, class_colors=spec.class_colors, class_names=spec.class_names, mpp=spec.mpp, kind=kind
     )
+
+
+def _parse_in_child(path: Path) -> bool:
+    """Whether a GeoJSON file is large enough to be parsed in a child process."""
+    try:
+        return path.stat().st_size >= CHILD_PARSE_MIN_BYTES
+    except OSError:
+        return False
 
 
 def query_overlay(
