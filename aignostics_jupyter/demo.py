@@ -9,11 +9,13 @@ Layout of the demo directory::
 
     .demo/platform/          the local platform's database, keys and buckets
     .demo/workspace/         JupyterLab's root: notebooks/ (the tutorials) and slides/ (generated)
+    .demo/lab-settings/      JupyterLab's user settings for the demo (news and update checks off)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shutil
@@ -125,6 +127,19 @@ def prepare_workspace(config: DemoConfig, say: Callable[[str], None] = _say) -> 
     return folders
 
 
+def quiet_lab_settings(settings_dir: Path) -> Path:
+    """Create the demo's JupyterLab settings once: no news or update prompts (the user may change them later).
+
+    Returns:
+        The settings directory, for ``JUPYTERLAB_SETTINGS_DIR``.
+    """
+    notification = settings_dir / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    if not notification.exists():
+        notification.parent.mkdir(parents=True, exist_ok=True)
+        notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    return settings_dir
+
+
 def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float, what: str) -> None:
     """Wait until ``url`` answers 200, failing early when ``process`` exits.
 
@@ -179,7 +194,12 @@ def run(config: DemoConfig, *, stop_after: float | None = None, say: Callable[[s
 
     prepare_workspace(config, say)
     api_root = f"http://127.0.0.1:{config.platform_port}"
-    env = {**os.environ, **client_env(api_root), "AIGNOSTICS_LOCAL_DATA_DIR": str(config.platform_dir)}
+    env = {
+        **os.environ,
+        **client_env(api_root),
+        "AIGNOSTICS_LOCAL_DATA_DIR": str(config.platform_dir),
+        "JUPYTERLAB_SETTINGS_DIR": str(quiet_lab_settings(config.directory / "lab-settings")),
+    }
     logs = config.directory / "logs"
     platform_cmd = [
         sys.executable,

@@ -118,3 +118,14 @@ def test_wait_for_http_fails_fast_when_process_exits() -> None:
 
     with pytest.raises(RuntimeError, match="exited with status 0"):
         demo.wait_for_http("http://127.0.0.1:9/", process, 5, "the thing")
+
+
+@pytest.mark.unit
+def test_quiet_lab_settings_are_written_once(tmp_path: Path) -> None:
+    settings = demo.quiet_lab_settings(tmp_path / "lab-settings")
+    notification = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+
+    assert json.loads(notification.read_text()) == {"fetchNews": "false", "checkForUpdates": False}
+    notification.write_text('{"fetchNews": "true"}')
+    demo.quiet_lab_settings(tmp_path / "lab-settings")
+    assert json.loads(notification.read_text()) == {"fetchNews": "true"}
