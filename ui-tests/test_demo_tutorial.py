@@ -6,13 +6,9 @@ lab's autosave never touches the committed notebooks. Screenshot: ``ui-tests/scr
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,33 +16,12 @@ import nbformat
 import pytest
 from harness import SCREENSHOTS
 
+from tests.test_demo import read_until_url, start_demo
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 TUTORIAL = "03-submitting-runs.ipynb"
-URL = re.compile(r"Open (http://127\.0\.0\.1:\d+/)lab/tree/notebooks\?token=(\w+)")
-
-
-def start_demo(directory: Path) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "aignostics_jupyter.cli", "demo", "--dir", str(directory), "--small"]
-    command += ["--port", "0", "--platform-port", "0"]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-
-
-def read_url(process: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
-    assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        found = URL.search(line)
-        if found:
-            return found.group(1), found.group(2)
-    raise AssertionError("the demo printed no URL:\n" + "".join(lines))
 
 
 def _answer_kernel_dialog(page: Any) -> None:
@@ -99,7 +74,8 @@ def test_tutorial_03_runs_in_the_demo(tmp_path: Path, page: Any) -> None:
     nbformat.write(tutorial, notebooks / TUTORIAL)  # type: ignore[no-untyped-call]
     demo = start_demo(directory)
     try:
-        root, token = read_url(demo, 240)
+        _, found = read_until_url(demo, 240)
+        root, token = found.group(1), found.group(3)
         page.goto(f"{root}lab/tree/notebooks/{TUTORIAL}?token={token}")
         page.wait_for_selector(".jp-Notebook .jp-Cell", state="visible", timeout=90_000)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)

@@ -31,6 +31,22 @@ def _as_list(value: str | Iterable[str] | None) -> list[str] | None:
     return [value] if isinstance(value, str) else [str(v) for v in value]
 
 
+def put_custom_metadata(
+    core: ApiCore, path: str, custom_metadata: Mapping[str, Any] | None, checksum: str | None
+) -> str | None:
+    """PUT a run's or an item's custom metadata (never retried; clears the read cache); return the new checksum."""
+    body = CustomMetadataUpdateRequest(
+        custom_metadata=dict(custom_metadata) if custom_metadata is not None else None,
+        custom_metadata_checksum=checksum,
+    )
+    try:
+        response = core.request("PUT", path, family="run_submit", json=body.model_dump(mode="json"))
+    finally:
+        core.mutated()
+    data = decode_json(response, f"PUT {path}") or {"custom_metadata_checksum": None}
+    return CustomMetadataUpdateResponse.model_validate(data).custom_metadata_checksum
+
+
 class Items:
     """Items of runs (reached as ``client.runs.items(...)``, ``client.runs.item(...)``)."""
 
@@ -103,16 +119,5 @@ class Items:
         Returns:
             The new checksum.
         """
-        body = CustomMetadataUpdateRequest(
-            custom_metadata=dict(custom_metadata) if custom_metadata is not None else None,
-            custom_metadata_checksum=checksum,
-        )
         path = f"/runs/{_seg(run_id)}/items/{_seg(external_id)}/custom-metadata"
-        try:
-            response = self._core.request("PUT", path, family="run_submit", json=body.model_dump(mode="json"))
-        finally:
-            self._core.mutated()
-        data = decode_json(response, f"PUT {path}")
-        return CustomMetadataUpdateResponse.model_validate(
-            data or {"custom_metadata_checksum": None}
-        ).custom_metadata_checksum
+        return put_custom_metadata(self._core, path, custom_metadata, checksum)

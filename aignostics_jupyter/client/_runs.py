@@ -18,13 +18,11 @@ import httpx
 
 from aignostics_jupyter.client._artifacts import Artifacts
 from aignostics_jupyter.client._http import ApiCore, decode_json
-from aignostics_jupyter.client._items import Items
+from aignostics_jupyter.client._items import Items, put_custom_metadata
 from aignostics_jupyter.client._pagination import Pages
 from aignostics_jupyter.client._retry import call_with_retries
 from aignostics_jupyter.client._sdk_metadata import NONCE_KEY, note_query, run_matches, tags_query
 from aignostics_jupyter.client.models import (
-    CustomMetadataUpdateRequest,
-    CustomMetadataUpdateResponse,
     ItemResultReadResponse,
     RunCreationRequest,
     RunCreationResponse,
@@ -345,17 +343,7 @@ class Runs:
         Returns:
             The new checksum.
         """
-        body = CustomMetadataUpdateRequest(
-            custom_metadata=dict(custom_metadata) if custom_metadata is not None else None,
-            custom_metadata_checksum=checksum,
-        )
-        path = f"/runs/{_seg(run_id)}/custom-metadata"
-        try:
-            response = self._core.request("PUT", path, family="run_submit", json=body.model_dump(mode="json"))
-        finally:
-            self._core.mutated()
-        data = decode_json(response, f"PUT {path}") or {"custom_metadata_checksum": None}
-        return CustomMetadataUpdateResponse.model_validate(data).custom_metadata_checksum
+        return put_custom_metadata(self._core, f"/runs/{_seg(run_id)}/custom-metadata", custom_metadata, checksum)
 
     def update_item_metadata(
         self,
