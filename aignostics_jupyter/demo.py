@@ -272,6 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return run(config, stop_after=args.stop_after)
+    except KeyboardInterrupt:
+        # Ctrl-C during start-up or shutdown: the with-blocks in run() have already stopped what was started.
+        print("[demo] stopped", flush=True)
+        return 0
     except RuntimeError as exc:
         print(f"[demo] {exc}; see the logs in {config.directory / 'logs'}", file=sys.stderr)
         return 1
