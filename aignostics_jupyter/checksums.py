@@ -1,6 +1,7 @@
 """CRC32C checksums as the platform spells them: base64 of the big-endian 4-byte CRC32C of the whole file.
 
-The C implementation from ``google-crc32c`` runs at disk speed; files are read in large chunks.
+The ``crc32c`` package (the one the official SDK uses) computes it in C with the CPU's CRC32C instructions, about
+10 GB/s on one core, above disk speed; it takes any buffer without a copy, and files are read in large chunks.
 
 Example:
     >>> from aignostics_jupyter.checksums import crc32c_bytes
@@ -14,7 +15,7 @@ import base64
 from pathlib import Path
 from typing import BinaryIO
 
-import google_crc32c
+import crc32c as _crc32c
 
 __all__ = ["CHUNK_SIZE", "Crc32c", "crc32c_bytes", "crc32c_file", "crc32c_stream"]
 
@@ -25,20 +26,20 @@ class Crc32c:
     """A running CRC32C, fed chunk by chunk (for streamed uploads and downloads)."""
 
     def __init__(self) -> None:
-        self._checksum = google_crc32c.Checksum()
+        self._value = 0
 
     def update(self, data: bytes | bytearray | memoryview) -> None:
-        """Add the next chunk of data."""
-        self._checksum.update(bytes(data) if isinstance(data, memoryview) else data)
+        """Add the next chunk of data (any contiguous buffer; it is not copied)."""
+        self._value = int(_crc32c.crc32c(data, self._value))
 
     @property
     def value(self) -> int:
         """The CRC32C so far, as an unsigned 32-bit integer."""
-        return int.from_bytes(self._checksum.digest(), "big")
+        return self._value
 
     def base64(self) -> str:
         """The CRC32C so far in the platform's spelling (base64 of 4 big-endian bytes)."""
-        return base64.b64encode(self._checksum.digest()).decode("ascii")
+        return base64.b64encode(self._value.to_bytes(4, "big")).decode("ascii")
 
 
 def crc32c_bytes(data: bytes) -> str:
@@ -66,5 +67,10 @@ def crc32c_file(path: str | Path, chunk_size: int = CHUNK_SIZE) -> str:
     Returns:
         Base64 of the big-endian CRC32C, e.g. ``"64RKKA=="``.
     """
-    with Path(path).open("rb") as stream:
-        return crc32c_stream(stream, chunk_size)
+    crc = Crc32c()
+    buffer = bytearray(chunk_size)  # one buffer, refilled: no allocation per chunk
+    view = memoryview(buffer)
+    with Path(path).open("rb", buffering=0) as stream:
+        while count := stream.readinto(buffer):
+            crc.update(view[:count])
+    return crc.base64()

@@ -1,10 +1,8 @@
-"""Client and storage throughput: upload vs plain reading, cached reads, listing many runs, import time.
+"""Client costs: cached reads, listing many runs, import time (uploads: ``bench_upload.py``).
 
-Usage: ``python benchmarks/bench_client.py [--size-mib 256] [--runs 10000]``
+Usage: ``python benchmarks/bench_client.py [--runs 10000]``
 
 Prints a table:
-  * plain file read (baseline, MiB/s), CRC32C of the file, and CRC32C + upload to the local platform's bucket
-    over real HTTP, each as a fraction of the plain read;
   * ``client.me()`` uncached (a real HTTP round trip to the local platform) and cached;
   * listing N runs through the lazy paginator (pages of 100, parsed into models) from an in-process fake;
   * ``python -c "import aignostics_jupyter"`` beside ``python -c "import httpx"``.
@@ -13,7 +11,6 @@ Prints a table:
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -24,12 +21,9 @@ from typing import Any
 
 import httpx
 
-from aignostics_jupyter.checksums import crc32c_file
 from aignostics_jupyter.client import Client
 from aignostics_jupyter.emulator import SYNTHETIC_ANALYSER, LocalPlatform
 from aignostics_jupyter.settings import Settings
-
-CHUNK = 8 * 1024 * 1024
 
 
 def _timed(func: Any, repeat: int = 1) -> float:
@@ -39,12 +33,6 @@ def _timed(func: Any, repeat: int = 1) -> float:
         func()
         best = min(best, time.perf_counter() - start)
     return best
-
-
-def _read(path: Path) -> None:
-    with path.open("rb") as stream:
-        while stream.read(CHUNK):
-            pass
 
 
 def _run_json(i: int) -> dict[str, Any]:
@@ -97,24 +85,12 @@ def _import_time(module: str) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--runs", type=int, default=10_000)
     args = parser.parse_args()
 
     rows: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        big = root / "large.bin"
-        with big.open("wb") as stream:
-            for _ in range(args.size_mib):
-                stream.write(os.urandom(1024 * 1024))
-        mib = big.stat().st_size / 2**20
-        _read(big)  # warm the page cache so every row measures the same thing
-        read_s = _timed(lambda: _read(big), repeat=3)
-        crc_s = _timed(lambda: crc32c_file(big), repeat=3)
-        rows.append(("plain file read", f"{mib / read_s:8.0f} MiB/s", "1.00"))
-        rows.append(("CRC32C", f"{mib / crc_s:8.0f} MiB/s", f"{read_s / crc_s:.2f}"))
-
         with LocalPlatform(root / "platform", worker_mode="thread", analyser=SYNTHETIC_ANALYSER) as platform:
             env = platform.env()
             settings = Settings(  # type: ignore[call-arg]
@@ -125,16 +101,6 @@ def main() -> int:
             )
             token = platform.access_token()
             with Client(settings, token_provider=lambda: token) as client:
-                bucket = client.bucket()
-                counter = iter(range(100))
-
-                def upload() -> None:
-                    bucket.upload(big, f"bench/{next(counter)}.bin", skip_existing=False)
-
-                upload_s = _timed(upload, repeat=2)
-                rows.append(
-                    ("CRC32C + upload (local platform)", f"{mib / upload_s:8.0f} MiB/s", f"{read_s / upload_s:.2f}")
-                )
                 uncached = _timed(lambda: client.me(nocache=True), repeat=20)
                 client.me()
                 cached = _timed(client.me, repeat=200)

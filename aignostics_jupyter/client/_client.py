@@ -166,6 +166,7 @@ class Client:
                 overrides=overrides,
                 clock=self.clock,
                 timeout=max(s.run_submit_timeout, 60.0),
+                state_dir=s.cache_dir / "aignostics-jupyter" / "uploads",
             )
         return self._bucket
 

@@ -1,8 +1,9 @@
 """Buckets on local disk: one directory per bucket, objects written atomically, an index of sizes and CRC32Cs.
 
 Object keys are confined to their bucket directory; a key that would escape it (``..``, absolute paths, NUL
-bytes) raises :class:`BadKeyError`. Uploads stream into ``{data_dir}/tmp`` and are renamed into place, so a
-reader never sees half an object and a failed upload leaves nothing behind.
+bytes) raises :class:`BadKeyError`. Uploads stream into ``{data_dir}/tmp`` (with direct I/O where the file system
+allows it, see :mod:`~aignostics_jupyter.emulator.direct_io`) and are renamed into place, so a reader never sees
+half an object and a failed upload leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from aignostics_jupyter.checksums import Crc32c, crc32c_file
 from aignostics_jupyter.emulator.db import Database
+from aignostics_jupyter.emulator.direct_io import DirectFileWriter
 
 __all__ = ["BadKeyError", "BlobStore", "ChecksumMismatchError", "ObjectInfo"]
 
@@ -127,12 +129,18 @@ class BlobStore:
         path = self.path_for(bucket, key)
         crc = Crc32c()
         fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix="upload-")
+        os.close(fd)
         tmp = Path(tmp_name)
         try:
-            with os.fdopen(fd, "wb") as stream:
+            writer = DirectFileWriter(tmp)
+            try:
                 async for chunk in chunks:
                     crc.update(chunk)
-                    stream.write(chunk)
+                    await writer.write(chunk)
+                await writer.close()
+            except BaseException:
+                writer.abort()
+                raise
             actual = crc.base64()
             if expected_crc32c is not None and expected_crc32c != actual:
                 msg = f"the body's CRC32C is {actual}, but x-aig-crc32c says {expected_crc32c}"

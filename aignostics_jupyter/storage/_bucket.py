@@ -68,6 +68,7 @@ class Bucket:
         overrides: Mapping[str, str | None] | None = None,
         clock: Callable[[], float] = time.time,
         timeout: float = 60.0,
+        state_dir: Path | None = None,
     ) -> Bucket:
         """Build the bucket named in ``GET /v1/me`` (an ``OrganizationReadResponse``).
 
@@ -81,6 +82,7 @@ class Bucket:
                 ``access_key_id``, ``secret``).
             clock: Unix time source for local signatures.
             timeout: Seconds per storage request.
+            state_dir: Where interrupted multipart uploads to S3-compatible stores are remembered.
         """
         over = {k: v for k, v in (overrides or {}).items() if v}
         name = over.get("bucket_name") or organization.aignostics_bucket_name
@@ -99,7 +101,12 @@ class Bucket:
             )
         elif protocol in ("gs", "s3"):
             backend = S3StorageBackend(
-                name, access_key_id=key_id, secret=secret, endpoint_url=storage_endpoint_url, region_name=region_name
+                name,
+                access_key_id=key_id,
+                secret=secret,
+                endpoint_url=storage_endpoint_url,
+                region_name=region_name,
+                state_dir=state_dir,
             )
         else:
             raise ConfigurationError(f"Unknown bucket protocol {protocol!r}; expected gs, s3, http or https")

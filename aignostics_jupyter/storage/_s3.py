@@ -1,7 +1,8 @@
 """S3-compatible buckets through s3fs: the real platform's GCS bucket (S3 interoperability, HMAC keys) or any S3.
 
-Large files go up as parallel multipart uploads; the file's CRC32C travels as object metadata
-(``x-amz-meta-crc32c``) so a later upload of the same content is skipped and downloads are verified. Every
+Large files go up as parallel multipart uploads that resume after an interruption (see
+:mod:`~aignostics_jupyter.storage._multipart`); the file's CRC32C travels as object metadata (``x-amz-meta-crc32c``)
+so a later upload of the same content is skipped and downloads are verified. Every
 s3fs/botocore error is translated into :mod:`aignostics_jupyter.exceptions` here and nowhere else.
 """
 
@@ -20,6 +21,7 @@ from aignostics_jupyter.exceptions import (
     PermissionDeniedError,
     TransportError,
 )
+from aignostics_jupyter.storage._multipart import MultipartUploader
 from aignostics_jupyter.storage._types import ObjectInfo, ProgressCallback
 
 __all__ = ["S3StorageBackend"]
@@ -74,6 +76,8 @@ class S3StorageBackend:
         region_name: The signing region.
         max_concurrency: Parallel parts per multipart upload.
         filesystem_factory: Builds the s3fs filesystem (tests may inject one).
+        state_dir: Where interrupted multipart uploads are remembered (default: the user's cache directory).
+        part_size: Bytes per part of a multipart upload; smaller files go up in one request.
     """
 
     def __init__(
@@ -86,6 +90,8 @@ class S3StorageBackend:
         region_name: str = "EUROPE-WEST3",
         max_concurrency: int = 4,
         filesystem_factory: Callable[..., Any] | None = None,
+        state_dir: Path | None = None,
+        part_size: int = 16 * 1024 * 1024,
     ) -> None:
         self.bucket = bucket
         self.endpoint_url = endpoint_url
@@ -105,6 +111,13 @@ class S3StorageBackend:
                 skip_instance_cache=True,
                 use_listings_cache=False,
             )
+        if state_dir is None:
+            import platformdirs
+
+            state_dir = Path(platformdirs.user_cache_dir("aignostics")) / "aignostics-jupyter" / "uploads"
+        self._multipart = MultipartUploader(
+            self._fs.call_s3, state_dir=state_dir, max_concurrency=max_concurrency, part_size=part_size
+        )
 
     def __repr__(self) -> str:
         return f"S3StorageBackend(bucket={self.bucket!r}, endpoint_url={self.endpoint_url!r})"
@@ -143,8 +156,20 @@ class S3StorageBackend:
         return self._info({**info, "name": self._path(key)}, crc32c=crc)
 
     def upload(self, path: Path, key: str, *, crc32c: str | None, on_progress: ProgressCallback | None) -> ObjectInfo:
-        """Upload a file (parallel multipart above 16 MiB), storing its CRC32C as metadata."""
+        """Upload a file, storing its CRC32C as metadata.
+
+        Files larger than one part go up as a parallel multipart upload; when it is interrupted (network, Ctrl-C),
+        uploading the same file to the same key again sends only the parts the store does not hold yet.
+        """
         crc32c = crc32c or crc32c_file(path)
+        size = path.stat().st_size
+        if size > self._multipart.part_size:
+            what = f"Uploading {path.name} (run the same upload again to resume it)"
+            with _translated(what):
+                self._multipart.upload(
+                    path, self.bucket, key, crc32c=crc32c, metadata={_CRC_META: crc32c}, on_progress=on_progress
+                )
+            return ObjectInfo(key=key, size=size, crc32c=crc32c)
         progress = _Progress(on_progress)
         with _translated(f"Uploading {path.name}"):
             self._fs.put_file(

@@ -2,28 +2,56 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 from aignostics_jupyter.emulator import LocalPlatform
 from tests.client.local import local_platform
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    """A real S3 endpoint process (moto) with the bucket ``org-bucket``."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    s3 = boto3.client("s3", endpoint_url=url, aws_access_key_id="AKID", aws_secret_access_key="SECRET")
-    s3.create_bucket(Bucket="org-bucket")
-    yield url
-    server.stop()
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real S3 endpoint process (moto's server) on 127.0.0.1 with the bucket ``org-bucket``."""
+    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
+    for _attempt in range(3):  # the port is chosen before the server binds it: retry if someone took it
+        port = _free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while process.poll() is None and time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.get(f"{url}/moto-api/", timeout=1)
+                break
+            time.sleep(0.1)
+        if process.poll() is None:
+            break
+    else:
+        pytest.fail("moto's S3 server did not start")
+    try:
+        s3 = boto3.client("s3", endpoint_url=url, aws_access_key_id="AKID", aws_secret_access_key="SECRET")
+        s3.create_bucket(Bucket="org-bucket")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        log.close()
 
 
 @pytest.fixture(scope="module")

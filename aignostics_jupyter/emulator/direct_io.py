@@ -1,0 +1,144 @@
+"""Write large uploads to disk without filling the page cache: ``O_DIRECT`` from two aligned buffers.
+
+Storing an upload is the slow half of receiving it: on virtual machines, handing the kernel a gigabyte of fresh
+page-cache pages costs about a second of system time (a plain local file copy runs at 0.5-0.8 GiB/s there), while
+direct I/O from reused, page-aligned buffers costs almost no CPU and runs at the device's speed. Object stores do
+the same for large sequential writes.
+
+:class:`DirectFileWriter` collects incoming chunks in one of two 8 MiB anonymous mappings (page-aligned, as
+``O_DIRECT`` requires). When one is full it is written by a thread (``os.write`` releases the GIL) while the event
+loop goes on receiving into the other, so the network and the disk work at the same time. The tail is padded to
+the block size and the file truncated to its real length. Where the file system refuses ``O_DIRECT`` (tmpfs, some
+network file systems) it falls back to ordinary buffered writes, so the result is the same file either way.
+
+Example (in a coroutine)::
+
+    writer = DirectFileWriter(path)
+    try:
+        async for chunk in body:
+            await writer.write(chunk)
+        await writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import mmap
+import os
+from pathlib import Path
+
+__all__ = ["BUFFER_SIZE", "DirectFileWriter"]
+
+BUFFER_SIZE = 8 * 1024 * 1024
+_BLOCK = 4096  # a multiple of every logical block size O_DIRECT may ask for
+_O_DIRECT = getattr(os, "O_DIRECT", 0)
+
+
+def _open(path: Path, direct: bool) -> tuple[int, bool]:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+    if direct and _O_DIRECT:
+        try:
+            return os.open(path, flags | _O_DIRECT, 0o600), True
+        except OSError as exc:
+            if exc.errno not in (errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+    return os.open(path, flags, 0o600), False
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    done = 0
+    while done < len(view):
+        done += os.write(fd, view[done:])
+
+
+class DirectFileWriter:
+    """A write-only file fed from a coroutine, bypassing the page cache where it can.
+
+    Args:
+        path: The file to create (truncated when it exists).
+        direct: Try ``O_DIRECT`` (False: always buffered writes).
+        buffer_size: Bytes per buffer (a multiple of 4096).
+    """
+
+    def __init__(self, path: Path, *, direct: bool = True, buffer_size: int = BUFFER_SIZE) -> None:
+        if buffer_size <= 0 or buffer_size % _BLOCK:
+            msg = f"buffer_size must be a positive multiple of {_BLOCK}, not {buffer_size}"
+            raise ValueError(msg)
+        self.path = path
+        self._fd, self.direct = _open(path, direct)
+        self._size = buffer_size
+        self._maps = [mmap.mmap(-1, buffer_size), mmap.mmap(-1, buffer_size)]
+        self._views = [memoryview(m) for m in self._maps]
+        self._current = 0
+        self._fill = 0
+        self._pending: asyncio.Future[None] | None = None
+        self.size = 0
+        self._closed = False
+
+    async def _settle(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            await pending
+
+    async def _flush_current(self, length: int) -> None:
+        view = self._views[self._current][:length]
+        await self._settle()  # the other buffer's write must be done before it is refilled
+        self._pending = asyncio.get_running_loop().run_in_executor(None, _write_all, self._fd, view)
+        self._current ^= 1
+        self._fill = 0
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Append bytes (any length; they are copied, so the caller may reuse its buffer)."""
+        source = memoryview(data).cast("B")
+        while source:
+            take = min(self._size - self._fill, len(source))
+            self._views[self._current][self._fill : self._fill + take] = source[:take]
+            self._fill += take
+            self.size += take
+            source = source[take:]
+            if self._fill == self._size:
+                await self._flush_current(self._size)
+
+    async def close(self) -> None:
+        """Write what is buffered, wait for the disk and close the file (its length is the bytes written)."""
+        if self._closed:
+            return
+        try:
+            fill = self._fill
+            if fill and self.direct:
+                padded = -(-fill // _BLOCK) * _BLOCK
+                self._views[self._current][fill:padded] = bytes(padded - fill)
+                await self._flush_current(padded)
+            elif fill:
+                await self._flush_current(fill)
+            await self._settle()
+            if self.direct:
+                os.ftruncate(self._fd, self.size)
+        finally:
+            self._release()
+
+    def abort(self) -> None:
+        """Close without finishing the file (the caller deletes it); safe to call after :meth:`close`."""
+        if self._pending is not None:
+            # The thread still holds a view of a buffer: wait for it rather than unmap memory under it.
+            pending, self._pending = self._pending, None
+            if not pending.done():
+                pending.add_done_callback(lambda _: self._release())
+                return
+        self._release()
+
+    def _release(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        os.close(self._fd)
+        for view in self._views:
+            view.release()
+        for buffer in self._maps:
+            with contextlib.suppress(BufferError):  # a slice still referenced elsewhere: the GC unmaps it
+                buffer.close()
