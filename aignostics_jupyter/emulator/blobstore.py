@@ -111,6 +111,10 @@ class BlobStore:
         )
         return info
 
+    def index_file(self, bucket: str, key: str, content_type: str | None, crc32c: str | None = None) -> ObjectInfo:
+        """Record an object file that was put in place by other means (a completed multipart upload)."""
+        return self._index(bucket, key, self.path_for(bucket, key), content_type, crc32c)
+
     async def put_stream(
         self,
         bucket: str,

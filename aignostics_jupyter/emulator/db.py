@@ -88,6 +88,10 @@ CREATE TABLE IF NOT EXISTS share_tokens (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, share_token_id TEXT NOT NULL UNIQUE, secret_hash TEXT NOT NULL UNIQUE,
     created_by TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT, revoked INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS upload_parts (
+    bucket TEXT NOT NULL, key TEXT NOT NULL, upload_id TEXT NOT NULL, offset INTEGER NOT NULL,
+    size INTEGER NOT NULL, crc32c TEXT NOT NULL, PRIMARY KEY (bucket, key, upload_id, offset)
+);
 CREATE TABLE IF NOT EXISTS objects (
     bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, crc32c TEXT NOT NULL,
     last_modified TEXT NOT NULL, content_type TEXT, PRIMARY KEY (bucket, key)

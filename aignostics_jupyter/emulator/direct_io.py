@@ -5,11 +5,12 @@ page-cache pages costs about a second of system time (a plain local file copy ru
 direct I/O from reused, page-aligned buffers costs almost no CPU and runs at the device's speed. Object stores do
 the same for large sequential writes.
 
-:class:`DirectFileWriter` collects incoming chunks in one of two 8 MiB anonymous mappings (page-aligned, as
-``O_DIRECT`` requires). When one is full it is written by a thread (``os.write`` releases the GIL) while the event
-loop goes on receiving into the other, so the network and the disk work at the same time. The tail is padded to
-the block size and the file truncated to its real length. Where the file system refuses ``O_DIRECT`` (tmpfs, some
-network file systems) it falls back to ordinary buffered writes, so the result is the same file either way.
+:class:`DirectFileWriter` collects incoming chunks in one of two 4 MiB anonymous mappings (page-aligned, as
+``O_DIRECT`` requires; reused from upload to upload). When one is full it is written by a thread (``os.pwrite``
+releases the GIL) while the event loop goes on receiving into the other, so the network and the disk work at the
+same time. The tail is padded to the block size and the file truncated to its real length. Where the file system
+refuses ``O_DIRECT`` (some network file systems) it falls back to ordinary buffered writes, so the result is the
+same file either way.
 
 Example (in a coroutine)::
 
@@ -30,17 +31,46 @@ import contextlib
 import errno
 import mmap
 import os
+import threading
 from pathlib import Path
 
 __all__ = ["BUFFER_SIZE", "DirectFileWriter"]
 
-BUFFER_SIZE = 8 * 1024 * 1024
+BUFFER_SIZE = 4 * 1024 * 1024
+_POOL_LIMIT = 8  # buffers kept for the next upload: fresh pages cost more than the copy itself
+
+
+class _BufferPool:
+    """Reuses page-aligned buffers across uploads (touching fresh memory is slow on virtual machines)."""
+
+    def __init__(self) -> None:
+        self._free: dict[int, list[mmap.mmap]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> mmap.mmap:
+        with self._lock:
+            free = self._free.get(size)
+            if free:
+                return free.pop()
+        return mmap.mmap(-1, size)
+
+    def give(self, buffer: mmap.mmap) -> None:
+        with self._lock:
+            free = self._free.setdefault(len(buffer), [])
+            if len(free) < _POOL_LIMIT:
+                free.append(buffer)
+                return
+        with contextlib.suppress(BufferError):  # a slice still referenced elsewhere: the GC unmaps it
+            buffer.close()
+
+
+_POOL = _BufferPool()
 _BLOCK = 4096  # a multiple of every logical block size O_DIRECT may ask for
 _O_DIRECT = getattr(os, "O_DIRECT", 0)
 
 
-def _open(path: Path, direct: bool) -> tuple[int, bool]:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+def _open(path: Path, direct: bool, truncate: bool) -> tuple[int, bool]:
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if truncate else 0) | getattr(os, "O_CLOEXEC", 0)
     if direct and _O_DIRECT:
         try:
             return os.open(path, flags | _O_DIRECT, 0o600), True
@@ -50,29 +80,39 @@ def _open(path: Path, direct: bool) -> tuple[int, bool]:
     return os.open(path, flags, 0o600), False
 
 
-def _write_all(fd: int, view: memoryview) -> None:
+def _write_all(fd: int, view: memoryview, position: int) -> None:
     done = 0
     while done < len(view):
-        done += os.write(fd, view[done:])
+        done += os.pwrite(fd, view[done:], position + done)
 
 
 class DirectFileWriter:
     """A write-only file fed from a coroutine, bypassing the page cache where it can.
 
     Args:
-        path: The file to create (truncated when it exists).
+        path: The file to create (truncated when it exists, unless ``offset`` is given).
         direct: Try ``O_DIRECT`` (False: always buffered writes).
         buffer_size: Bytes per buffer (a multiple of 4096).
+        offset: Write into an existing (or new) file from this position, a multiple of 4096, leaving the rest of
+            the file alone (one part of a multipart upload). The last block may then be padded past the end of
+            the data; whoever assembles the parts truncates the file to its final length.
     """
 
-    def __init__(self, path: Path, *, direct: bool = True, buffer_size: int = BUFFER_SIZE) -> None:
+    def __init__(
+        self, path: Path, *, direct: bool = True, buffer_size: int = BUFFER_SIZE, offset: int | None = None
+    ) -> None:
         if buffer_size <= 0 or buffer_size % _BLOCK:
             msg = f"buffer_size must be a positive multiple of {_BLOCK}, not {buffer_size}"
             raise ValueError(msg)
+        if offset is not None and (offset < 0 or offset % _BLOCK):
+            msg = f"offset must be a non-negative multiple of {_BLOCK}, not {offset}"
+            raise ValueError(msg)
         self.path = path
-        self._fd, self.direct = _open(path, direct)
+        self._truncate = offset is None
+        self._position = offset or 0
+        self._fd, self.direct = _open(path, direct, self._truncate)
         self._size = buffer_size
-        self._maps = [mmap.mmap(-1, buffer_size), mmap.mmap(-1, buffer_size)]
+        self._maps = [_POOL.take(buffer_size), _POOL.take(buffer_size)]
         self._views = [memoryview(m) for m in self._maps]
         self._current = 0
         self._fill = 0
@@ -88,7 +128,9 @@ class DirectFileWriter:
     async def _flush_current(self, length: int) -> None:
         view = self._views[self._current][:length]
         await self._settle()  # the other buffer's write must be done before it is refilled
-        self._pending = asyncio.get_running_loop().run_in_executor(None, _write_all, self._fd, view)
+        loop = asyncio.get_running_loop()
+        self._pending = loop.run_in_executor(None, _write_all, self._fd, view, self._position)
+        self._position += length
         self._current ^= 1
         self._fill = 0
 
@@ -117,7 +159,7 @@ class DirectFileWriter:
             elif fill:
                 await self._flush_current(fill)
             await self._settle()
-            if self.direct:
+            if self.direct and self._truncate:
                 os.ftruncate(self._fd, self.size)
         finally:
             self._release()
@@ -140,5 +182,4 @@ class DirectFileWriter:
         for view in self._views:
             view.release()
         for buffer in self._maps:
-            with contextlib.suppress(BufferError):  # a slice still referenced elsewhere: the GC unmaps it
-                buffer.close()
+            _POOL.give(buffer)

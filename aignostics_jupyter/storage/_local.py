@@ -1,6 +1,7 @@
 """The local platform's storage: buckets at ``{api_root}/storage/{bucket}`` behind HMAC-signed URLs.
 
-Uploads are one streamed PUT with the ``x-aig-crc32c`` header (the server rejects a body that does not match);
+Uploads are one streamed PUT with the ``x-aig-crc32c`` header (the server rejects a body that does not match), or,
+for large files, parallel resumable parts (:mod:`~aignostics_jupyter.storage._local_multipart`);
 downloads use HTTP Range to resume a partial file; listings are JSON. Every request is signed locally with the
 organization's HMAC key pair (see :mod:`aignostics_jupyter.storage.signing`); no bearer token is ever sent.
 """
@@ -23,6 +24,7 @@ from aignostics_jupyter.exceptions import (
     TransportError,
     error_for_status,
 )
+from aignostics_jupyter.storage._local_multipart import DEFAULT_PART_SIZE, LocalMultipartUpload
 from aignostics_jupyter.storage._types import ObjectInfo, ProgressCallback
 from aignostics_jupyter.storage.signing import sign_url
 
@@ -59,6 +61,8 @@ class LocalStorageBackend:
         http: The httpx client (its transport may be a test fake or the in-process platform).
         timeout: Seconds per request (a whole upload may take longer; this bounds each read/write).
         clock: Unix time source for signatures.
+        part_size: Bytes per part of a multipart upload (files above twice this go up in parts).
+        concurrency: Parts in flight at once.
     """
 
     def __init__(
@@ -71,6 +75,8 @@ class LocalStorageBackend:
         http: httpx.Client,
         timeout: float = 60.0,
         clock: Callable[[], float] = time.time,
+        part_size: int = DEFAULT_PART_SIZE,
+        concurrency: int = 3,
     ) -> None:
         self.storage_root = storage_root.rstrip("/")
         self.bucket = bucket
@@ -79,6 +85,8 @@ class LocalStorageBackend:
         self._http = http
         self._timeout = timeout
         self._clock = clock
+        self.part_size = part_size
+        self.concurrency = concurrency
 
     def __repr__(self) -> str:
         return f"LocalStorageBackend({self.storage_root!r}, bucket={self.bucket!r})"
@@ -118,6 +126,25 @@ class LocalStorageBackend:
         return next((o for o in self.ls(key) if o.key == key), None)
 
     def upload(self, path: Path, key: str, *, crc32c: str | None, on_progress: ProgressCallback | None) -> ObjectInfo:
+        """Upload a file to ``key``: in parallel parts above ``2 * part_size`` (resumable), else in one PUT.
+
+        Raises:
+            IntegrityError: The server stored something else than was sent.
+        """
+        if path.stat().st_size > 2 * self.part_size:
+            upload = LocalMultipartUpload(
+                self._send,
+                self.sign(key, "PUT", _SIGN_SECONDS),
+                path,
+                part_size=self.part_size,
+                concurrency=self.concurrency,
+            )
+            return upload.run(key, crc32c=crc32c, on_progress=on_progress)
+        return self._upload_whole(path, key, crc32c=crc32c, on_progress=on_progress)
+
+    def _upload_whole(
+        self, path: Path, key: str, *, crc32c: str | None, on_progress: ProgressCallback | None
+    ) -> ObjectInfo:
         """Stream a file to ``key`` in one PUT.
 
         With ``crc32c`` the server verifies the body against it; without, the CRC32C is computed while streaming

@@ -1,0 +1,171 @@
+"""Parallel, resumable multipart uploads to the local platform's buckets.
+
+The server side is :mod:`aignostics_jupyter.emulator.multipart`. The upload id is derived from the file (path,
+size, modification time) and the key, so running the same upload again after an interruption finds the parts
+already stored without any state on the client. Each part's CRC32C is computed while it is streamed and compared
+with the one the server computed; the parts' checksums combine into the whole file's, which the server checks once
+more on completion. Several parts travel at once, so reading the file, checksumming and sending overlap with the
+server's receiving and writing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from aignostics_jupyter.checksums import Crc32c, crc32c_base64, crc32c_combine, crc32c_value
+from aignostics_jupyter.exceptions import IntegrityError
+from aignostics_jupyter.storage._types import ObjectInfo, ProgressCallback
+
+__all__ = ["DEFAULT_PART_SIZE", "LocalMultipartUpload", "upload_id_for"]
+
+DEFAULT_PART_SIZE = 32 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+#: Sends one request: (method, url, what, keyword arguments for httpx) → response (errors already translated).
+Send = Callable[..., httpx.Response]
+
+
+def upload_id_for(path: Path, key: str) -> str:
+    """A stable id for uploading this version of ``path`` to ``key`` (32 hex characters)."""
+    stat = path.stat()
+    ident = f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0{key}"
+    return hashlib.sha256(ident.encode()).hexdigest()[:32]
+
+
+class LocalMultipartUpload:
+    """One multipart upload of a file to a local-platform bucket.
+
+    Args:
+        send: The backend's request function (translates transport errors and HTTP errors).
+        put_url: The object's signed PUT URL (every multipart request is authorised by it).
+        path: The local file.
+        part_size: Bytes per part (a multiple of 4096).
+        concurrency: Parts in flight at once.
+    """
+
+    def __init__(self, send: Send, put_url: str, path: Path, *, part_size: int, concurrency: int) -> None:
+        if part_size <= 0 or part_size % 4096:
+            msg = f"part_size must be a positive multiple of 4096, not {part_size}"
+            raise ValueError(msg)
+        self._send = send
+        self._url = put_url
+        self.path = path
+        self.part_size = part_size
+        self.concurrency = max(1, concurrency)
+        self.size = path.stat().st_size
+        self.parts_sent = 0
+
+    def _request(self, method: str, what: str, params: dict[str, str], **kwargs: Any) -> httpx.Response:
+        joined = "&".join(f"{k}={v}" for k, v in params.items())
+        return self._send(method, f"{self._url}&{joined}", what, **kwargs)
+
+    def _grid(self) -> list[tuple[int, int]]:
+        return [(offset, min(self.part_size, self.size - offset)) for offset in range(0, self.size, self.part_size)]
+
+    def _local_crc(self, offset: int, length: int) -> int:
+        with self.path.open("rb") as stream:
+            stream.seek(offset)
+            return crc32c_value(stream.read(length))
+
+    def run(self, key: str, *, crc32c: str | None, on_progress: ProgressCallback | None) -> ObjectInfo:
+        """Upload (or finish uploading) the file; returns the stored object.
+
+        Raises:
+            IntegrityError: A part or the whole object arrived damaged, or the file is not what ``crc32c`` says.
+            AignosticsError: What the server or the transport answered (parts already stored stay for a retry).
+        """
+        upload_id = upload_id_for(self.path, key)
+        name = self.path.name
+        listing = self._request("GET", f"Resuming the upload of {name}", {"uploadId": upload_id}).json()
+        grid = self._grid()
+        expected = dict(grid)
+        crcs: dict[int, int] = {}
+        stored = [p for p in listing.get("parts", []) if isinstance(p, dict)]
+        if any(int(p.get("offset", -1)) not in expected for p in stored):
+            self._request("DELETE", f"Restarting the upload of {name}", {"uploadId": upload_id})
+            stored = []
+        for part in stored:  # keep only parts whose bytes are this file's (a part is read again to check)
+            offset, length = int(part["offset"]), int(part["size"])
+            if expected[offset] != length:
+                continue
+            local = self._local_crc(offset, length)
+            if crc32c_base64(local) == part.get("crc32c"):
+                crcs[offset] = local
+
+        lock = threading.Lock()
+        done = sum(expected[o] for o in crcs)
+        if on_progress is not None:
+            on_progress(done, self.size)
+
+        def advance(count: int) -> None:
+            nonlocal done
+            with lock:
+                done += count
+                if on_progress is not None:
+                    on_progress(done, self.size)
+
+        def send_part(offset: int, length: int) -> None:
+            running = Crc32c()
+
+            def body() -> Iterator[bytes]:
+                with self.path.open("rb") as stream:
+                    stream.seek(offset)
+                    left = length
+                    while left > 0:
+                        chunk = stream.read(min(_CHUNK, left))
+                        if not chunk:
+                            msg = f"{name} became shorter while it was being uploaded"
+                            raise IntegrityError(msg)
+                        left -= len(chunk)
+                        running.update(chunk)
+                        yield chunk
+                        advance(len(chunk))
+
+            answer = self._request(
+                "PUT",
+                f"Uploading {name} (bytes {offset}-{offset + length - 1}; run the same upload again to resume it)",
+                {"uploadId": upload_id, "partOffset": str(offset)},
+                content=body(),
+                headers={"Content-Type": "application/octet-stream", "Content-Length": str(length)},
+            )
+            stored_crc = answer.headers.get("x-aig-crc32c")
+            if stored_crc != running.base64():
+                msg = f"a part of {name} arrived damaged (CRC32C {stored_crc}, sent {running.base64()})"
+                raise IntegrityError(msg)
+            with lock:
+                crcs[offset] = running.value
+                self.parts_sent += 1
+
+        missing = [(o, n) for o, n in grid if o not in crcs]
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="aignostics-part")
+        try:
+            for future in [pool.submit(send_part, o, n) for o, n in missing]:
+                future.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+        whole = 0
+        for offset, length in grid:
+            whole = crc32c_combine(whole, crcs[offset], length)
+        sent = crc32c_base64(whole)
+        if crc32c is not None and crc32c != sent:
+            self._request("DELETE", f"Abandoning the upload of {name}", {"uploadId": upload_id})
+            msg = f"{name} changed since its CRC32C was taken ({crc32c}; the uploaded bytes have {sent})"
+            raise IntegrityError(msg)
+        response = self._request(
+            "POST",
+            f"Completing the upload of {name}",
+            {"uploadId": upload_id},
+            json={"size": self.size, "crc32c": sent},
+        )
+        if on_progress is not None and self.size == 0:
+            on_progress(0, 0)
+        info = ObjectInfo.model_validate(response.json())
+        return info.model_copy(update={"crc32c": sent})
