@@ -13,7 +13,7 @@ JLPM := PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/jlpm
 PYTEST_ARGS ?=
 
 .PHONY: help install lint format test test_unit test_integration test_e2e test_live test_live_local check-markers \
-        chromium bench \
+        chromium wrk bench \
         demo clean
 
 help:  ## list the targets
@@ -82,7 +82,14 @@ test_e2e: install chromium  ## end-to-end tests only (browser, notebooks, wheel)
 test_live: install  ## the live checks against the real platform (needs AIGNOSTICS_RUN_E2E=1 and credentials)
 	$(call run_pytest,-m live)
 
-bench: install  ## the benchmarks (long; ratios against baselines measured in the same run)
+wrk:  ## make sure wrk (the benchmarks' C load generator) exists (apt-get when root and missing)
+	@if command -v wrk >/dev/null 2>&1; then echo "wrk: $$(command -v wrk)"; \
+	elif [ "$$(id -u)" = "0" ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null && \
+	  echo "wrk installed: $$(command -v wrk)"; \
+	else echo "wrk is missing and this is not root: the tile benchmark falls back to Python clients" >&2; fi
+
+bench: install chromium wrk  ## the benchmarks (long; ratios against baselines measured in the same run)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 demo: install  ## local platform + sample slides + JupyterLab on the tutorials; prints the URL (Ctrl-C stops all)

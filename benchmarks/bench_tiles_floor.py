@@ -3,7 +3,10 @@
 Measures, on a generated large slide (textured, so JPEG work is realistic):
 
 * slide tiles: region read (OpenSlide, level choice + resize) and JPEG encode, per zoom band, in this process;
-* the same tiles through ``TileService`` with a pool of worker processes (throughput, uncached and cached);
+* the raw tile read of the tiles that are stored tiles (index parsed once, then one ``pread`` + header check, no
+  decode or encode: what the service's passthrough does), per zoom band;
+* the same tiles through ``TileService`` with a pool of worker processes (throughput, uncached and cached; the
+  note says how many were passed through as stored and how many rendered);
 * a 500k-cell QuPath-style GeoJSON: parse + index build time, overlay tile render + PNG encode per zoom band,
   and ``features_at`` lookups.
 
@@ -33,6 +36,7 @@ from aignostics_jupyter.slides.encoding import encode_image
 from aignostics_jupyter.slides.overlays import OverlayStyle, VectorOverlay
 from aignostics_jupyter.slides.overlays.geojson import read_geojson
 from aignostics_jupyter.slides.overlays.synthetic import cell_features
+from aignostics_jupyter.slides.raw_tiles import RawTileIndex, plan_raw_tile
 from aignostics_jupyter.slides.renderer import render_tile_image, zoom_grid
 from aignostics_jupyter.slides.service import TileService
 from aignostics_jupyter.slides.tiling import ZoomGrid
@@ -140,6 +144,17 @@ def bench_slide(path: Path, tiles_per_band: int) -> list[str]:
                 sizes.append(len(data))
             lines.append(row(f"slide read {band}", reads, f"cpu p50 {statistics.median(cpu):.2f} ms"))
             lines.append(row(f"slide JPEG encode {band}", encodes, f"{statistics.fmean(sizes) / 1024:.1f} KiB/tile"))
+        index = RawTileIndex.build(path)
+        for band, zooms in zoom_bands(grid).items():
+            raw_reads = []
+            for tile in sample_tiles(grid, zooms, tiles_per_band, seed=len(band)):
+                started = time.perf_counter()
+                ref = plan_raw_tile(index, grid, source.level_dimensions, tile)
+                if ref is not None:
+                    index.read(ref)
+                    raw_reads.append((time.perf_counter() - started) * 1000)
+            if raw_reads:
+                lines.append(row(f"raw tile read {band}", raw_reads, f"{len(raw_reads)}/{tiles_per_band} stored"))
     return lines
 
 
@@ -171,6 +186,10 @@ async def bench_service(path: Path, count: int, workers: int) -> list[str]:
                     f"{len(tiles) / elapsed:.0f} tiles/s",
                 )
             )
+        sources = service.tile_sources()
+        lines.append(
+            f"(TileService: {sources['passthrough']} tiles passed through as stored, {sources['rendered']} rendered)"
+        )
     return lines
 
 

@@ -22,9 +22,12 @@ Example:
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,14 +162,48 @@ def _has_extension(api_url: str, token: str | None) -> bool:
             return _probed[api_url]
     headers = {"Authorization": f"token {token}"} if token else {}
     try:
-        response = httpx.get(namespace_url(api_url) + "slides/info", headers=headers, timeout=_PROBE_TIMEOUT)
+        status = _probe_status(namespace_url(api_url) + "slides/info", headers)
         # Without a usable token the server refuses (403) but the route exists; only 404 means no extension.
-        found = response.status_code != 404
-    except httpx.HTTPError:
+        found = status != 404
+    except (OSError, http.client.HTTPException, httpx.HTTPError):
         found = False
     with _lock:
         _probed[api_url] = found
     return found
+
+
+def _probe_status(url: str, headers: dict[str, str]) -> int:
+    """The status code of ``GET url``.
+
+    Plain HTTP (the usual local server) goes through the standard library: this probe runs while the kernel's first
+    viewer is being built, and httpx's first request there costs 0.1-0.4 s (importing httpcore, h11 and anyio, and
+    loading a certificate store that plain HTTP never uses). HTTPS keeps httpx and its certificate checks. Both honour
+    the ``*_proxy`` environment variables.
+
+    Raises:
+        OSError: (urllib's ``URLError``, timeouts) when the server cannot be reached.
+        http.client.HTTPException: When the answer is not HTTP.
+        httpx.HTTPError: The same for HTTPS.
+    """
+    if url.startswith("http://"):
+        request = urllib.request.Request(url, headers=headers)  # noqa: S310 - the scheme is checked above
+        try:
+            with _PLAIN_HTTP.open(request, timeout=_PROBE_TIMEOUT) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:  # an answer with an error status (or a redirect) is an answer
+            error.close()
+            return int(error.code)
+    return httpx.get(url, headers=headers, timeout=_PROBE_TIMEOUT).status_code
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Answer a redirect as it is (as httpx does by default): the probe wants the route's own status."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_PLAIN_HTTP = urllib.request.build_opener(_NoRedirects)
 
 
 def loopback_endpoint() -> TileEndpoint:

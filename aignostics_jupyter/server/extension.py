@@ -22,9 +22,10 @@ def load(server_app: ServerApp) -> None:
         server_app: The running Jupyter server.
     """
     web_app = server_app.web_app
+    tile_settings = AignosticsTileServer(config=server_app.config)
     services = Services(
         root_dir=Path(server_app.root_dir).resolve(),
-        tiles=AignosticsTileServer.build(server_app.config),
+        tiles=tile_settings.service(),
         allow_hidden=bool(getattr(server_app.contents_manager, "allow_hidden", False)),
     )
     web_app.settings[SETTINGS_KEY] = services
@@ -35,6 +36,9 @@ def load(server_app: ServerApp) -> None:
     server_app.log.info(
         "aignostics-jupyter %s: %d routes under %s%s/", services.version, len(handlers), base_url, NAMESPACE
     )
+    if tile_settings.warm_up:
+        # Once the loop runs (the server has started): start-up is not delayed, the first viewer is not either.
+        server_app.io_loop.add_callback(services.start_warm_up, server_app.log)
 
 
 def _close_on_shutdown(server_app: ServerApp, services: Services) -> None:

@@ -67,6 +67,23 @@ def mpp_from_properties(properties: Mapping[str, str]) -> tuple[float, float] | 
     return None
 
 
+#: Decoded-tile cache shared by every slide this process opens (OpenSlide's default is 32 MiB per slide, so a
+#: tile worker holding 16 slides could keep 512 MiB). Leaflet asks for each tile once; the byte cache of encoded
+#: tiles sits above this one, so a small shared cache loses nothing measurable.
+SHARED_CACHE_BYTES = 8 * 1024 * 1024
+_shared_cache: openslide.OpenSlideCache | None = None
+
+
+def _cache() -> openslide.OpenSlideCache | None:
+    global _shared_cache  # noqa: PLW0603 - one cache per process is the point
+    if _shared_cache is None and hasattr(openslide, "OpenSlideCache"):
+        try:
+            _shared_cache = openslide.OpenSlideCache(SHARED_CACHE_BYTES)
+        except openslide.OpenSlideVersionError:  # an OpenSlide older than 4.0
+            return None
+    return _shared_cache
+
+
 class OpenSlideSource(SlideSourceBase):
     """A slide read through OpenSlide.
 
@@ -84,6 +101,9 @@ class OpenSlideSource(SlideSourceBase):
         try:
             self._signature = file_signature(self._path)
             self._slide = openslide.OpenSlide(self._file)
+            cache = _cache()
+            if cache is not None:
+                self._slide.set_cache(cache)
         except (openslide.OpenSlideError, OSError) as exc:
             msg = f"{self._path.name} could not be opened as a whole slide image: {exc}"
             raise UnsupportedSlideError(msg) from exc

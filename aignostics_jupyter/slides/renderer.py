@@ -30,9 +30,15 @@ __all__ = ["SlideRenderer", "signature_tag", "slide_info", "zoom_grid"]
 WHITE = (255, 255, 255)
 
 
-def signature_tag(path: Path, signature: FileSignature) -> str:
-    """A short hex digest of a path and its file signature (changes whenever the file does)."""
-    text = f"{Path(path).resolve()}|{signature.mtime_ns}|{signature.size}"
+def signature_tag(path: Path, signature: FileSignature, *, resolved: bool = False) -> str:
+    """A short hex digest of a path and its file signature (changes whenever the file does).
+
+    Args:
+        path: The file.
+        signature: Its signature.
+        resolved: ``path`` is already absolute and resolved (saves resolving it again: a ``lstat`` per segment).
+    """
+    text = f"{path if resolved else Path(path).resolve()}|{signature.mtime_ns}|{signature.size}"
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
 
 

@@ -6,9 +6,19 @@ repeated requests from it, merges identical requests in flight, and checks tile 
 slide's grid before any work is sent to a worker. Every answer carries an ETag derived from the file's
 signature and the request, so it can be computed (for ``If-None-Match``) without rendering anything.
 
-Workers are started with ``spawn`` (forking a process that runs an event loop and threads is unsafe), so, as
-with any ``multiprocessing`` code, a plain script using process mode needs the ``if __name__ == "__main__":``
-guard; Jupyter servers, kernels and pytest already have it.
+**Raw tile passthrough.** A JPEG tile at the default quality that coincides exactly with a stored tile of a
+JPEG-compressed tiled TIFF (Aperio SVS, generic pyramidal TIFF) is not rendered at all: the parent reads the
+stored bytes with one ``pread`` (from the page cache without blocking the event loop, else in a thread), makes
+them a standalone JPEG (:mod:`~aignostics_jupyter.slides.raw_tiles`) and caches them like any tile. The file's
+tile index is parsed once per file version, in a thread. Every other tile, and any stored tile that cannot be
+served as it is, goes to the workers. :meth:`TileService.tile_sources` counts both.
+
+Workers are never forked from the caller (forking a process that runs an event loop and threads is unsafe). Where
+the platform has it they are forked from a ``forkserver``: one clean process that imports the caller's main module
+and the slide readers once, so each worker starts in milliseconds and shares those pages with its siblings
+(a spawned worker re-imports everything: about 2 s for a Jupyter server). Elsewhere they are spawned. As with
+any ``multiprocessing`` code, a plain script using process mode needs the ``if __name__ == "__main__":`` guard;
+Jupyter servers, kernels and pytest already have it.
 
 Example (from a tornado handler)::
 
@@ -18,10 +28,12 @@ Example (from a tornado handler)::
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import hashlib
 import multiprocessing
 import os
+import sys
 import tempfile
 import threading
 from collections import OrderedDict
@@ -39,15 +51,23 @@ from aignostics_jupyter.slides.encoding import MEDIA_TYPES, ImageFormat, parse_f
 from aignostics_jupyter.slides.models import EncodedImage, SlideInfo
 from aignostics_jupyter.slides.overlays.loader import OverlayHits, OverlaySpec
 from aignostics_jupyter.slides.overlays.models import OverlayInfo, OverlayStyle, SlideGeometry
+from aignostics_jupyter.slides.raw_tiles import (
+    PASSTHROUGH_VENDORS,
+    RawTileError,
+    RawTileIndex,
+    RawTileRef,
+    plan_raw_tile,
+)
 from aignostics_jupyter.slides.renderer import SlideRenderer, signature_tag
 from aignostics_jupyter.slides.source import file_signature
 from aignostics_jupyter.slides.tiling import ZoomGrid
 
-__all__ = ["TileKey", "TileService", "default_overlay_cache_dir"]
+__all__ = ["TileKey", "TileService", "default_overlay_cache_dir", "worker_context"]
 
 R = TypeVar("R")
 Mode = Literal["process", "thread"]
 _INFO_CACHE_ENTRIES = 256
+_RAW_INDEX_ENTRIES = 32
 
 
 class TileKey(NamedTuple):
@@ -70,6 +90,46 @@ def default_overlay_cache_dir() -> Path:
     return path
 
 
+_WORKER_MODULE = "aignostics_jupyter.slides._worker"
+
+
+def _main_imports() -> list[str]:
+    """The modules the main script imports at its top level (``jupyter-server`` → ``jupyter_server.serverapp``).
+
+    Every new worker re-runs the main script's top level (``multiprocessing`` does so to find pickled objects),
+    and Python 3.11's forkserver does not preload ``__main__`` itself; with the script's imports already done in
+    the forkserver that re-run costs nothing. Read from the script's source, so nothing of it runs here.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if not isinstance(path, str):
+        return []
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return []
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return sorted(names - {"__future__"})
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """How tile workers start: forked from a forkserver that preloaded our readers, else spawned.
+
+    Never a plain fork of the caller (a tornado server or a kernel runs threads and an event loop). The preload
+    list of the forkserver is process-wide and applies when it starts (with the first worker).
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", *_main_imports(), _WORKER_MODULE])
+    return context
+
+
 def _etag(key: Hashable) -> str:
     return '"' + hashlib.sha1(repr(key).encode(), usedforsecurity=False).hexdigest()[:24] + '"'
 
@@ -84,8 +144,10 @@ class TileService:
         max_open: Open slides kept per worker.
         jpeg_quality: Default JPEG quality of slide tiles.
         pad_edges: Pad edge tiles to full size (Leaflet needs it; see ``render_tile_image``).
-        overlay_cache_dir: Where parsed GeoJSON overlays are cached as ``.npz`` (default: a private
-            directory under the system's temporary directory).
+        overlay_cache_dir: Where parsed GeoJSON overlays are cached as memory-mapped ``.features`` files
+            (default: a private directory under the system's temporary directory).
+        passthrough: Serve JPEG tiles that are stored tiles of a JPEG TIFF as they are stored (default on;
+            off renders every tile).
     """
 
     def __init__(
@@ -98,6 +160,7 @@ class TileService:
         jpeg_quality: int = 80,
         pad_edges: bool = True,
         overlay_cache_dir: Path | None = None,
+        passthrough: bool = True,
     ) -> None:
         self.overlay_cache_dir = overlay_cache_dir or default_overlay_cache_dir()
         self.workers = max(1, workers or os.cpu_count() or 1)
@@ -112,6 +175,11 @@ class TileService:
         self._infos: OrderedDict[tuple[str, str], SlideInfo] = OrderedDict()
         self._renderer: SlideRenderer | None = None
         self._closed = False
+        self.passthrough = passthrough
+        # (path, signature tag) -> the file's tile index, or None when it has none usable (not a TIFF, damaged).
+        self._raw_indexes: OrderedDict[tuple[str, str], RawTileIndex | None] = OrderedDict()
+        self._raw_build_lock = threading.Lock()
+        self._sources = {"passthrough": 0, "rendered": 0}
 
     # ------------------------------------------------------------------------------------------ plumbing
 
@@ -123,10 +191,9 @@ class TileService:
             if self._executor is None:
                 init_args = (self.max_open, self.pad_edges, str(self.overlay_cache_dir))
                 if self.mode == "process":
-                    # spawn: never fork a process that runs an event loop and threads (tornado, the kernel).
                     self._executor = ProcessPoolExecutor(
                         self.workers,
-                        mp_context=multiprocessing.get_context("spawn"),
+                        mp_context=worker_context(),
                         initializer=_worker.configure,
                         initargs=init_args,
                     )
@@ -186,8 +253,9 @@ class TileService:
 
     @staticmethod
     def _tag(path: Path) -> str:
+        """The signature tag of a resolved path."""
         try:
-            return signature_tag(path, file_signature(path))
+            return signature_tag(path, file_signature(path), resolved=True)
         except OSError as exc:
             msg = f"{path.name or path} does not exist ({path})."
             raise UnsupportedSlideError(msg) from exc
@@ -206,7 +274,10 @@ class TileService:
             UnsupportedSlideError: When it cannot be opened.
         """
         path = Path(path).resolve()
-        key = (str(path), self._tag(path))
+        return await self._info(path, (str(path), self._tag(path)))
+
+    async def _info(self, path: Path, key: tuple[str, str]) -> SlideInfo:
+        """:meth:`info` of a resolved path whose ``(path, signature tag)`` is ``key``."""
         with self._lock:
             cached = self._infos.get(key)
             if cached is not None:
@@ -253,9 +324,12 @@ class TileService:
         key = self.tile_key(path, z, t_x, t_y, fmt=fmt, quality=quality)
         data = self.cache.get(key)
         if data is None:
-            info = await self.info(path)
+            info = await self._info(Path(key.path), (key.path, key.signature))
             ZoomGrid(info.width, info.height, info.viewer_tile_size).check(z, t_x, t_y)
-            data = await self._run(key, _worker.slide_tile, Path(key.path), (z, t_x, t_y), key.fmt, key.quality)
+            data = await self._raw_tile(key, info)
+            if data is None:
+                self._count("rendered")
+                data = await self._run(key, _worker.slide_tile, Path(key.path), (z, t_x, t_y), key.fmt, key.quality)
         return EncodedImage(data=data, media_type=MEDIA_TYPES[key.fmt], etag=_etag(key))
 
     def get_tile_sync(
@@ -267,8 +341,103 @@ class TileService:
         if data is None:
             info = self._run_sync(("info", key.path, key.signature), _worker.slide_info, Path(key.path))
             ZoomGrid(info.width, info.height, info.viewer_tile_size).check(z, t_x, t_y)
-            data = self._run_sync(key, _worker.slide_tile, Path(key.path), (z, t_x, t_y), key.fmt, key.quality)
+            data = self._raw_tile_sync(key, info)
+            if data is None:
+                self._count("rendered")
+                data = self._run_sync(key, _worker.slide_tile, Path(key.path), (z, t_x, t_y), key.fmt, key.quality)
         return EncodedImage(data=data, media_type=MEDIA_TYPES[key.fmt], etag=_etag(key))
+
+    # ------------------------------------------------------------------------------------------ raw tiles
+
+    def _count(self, source: str) -> None:
+        with self._lock:
+            self._sources[source] += 1
+
+    def tile_sources(self) -> dict[str, int]:
+        """How many slide tiles (not cache hits) were passed through as stored and how many were rendered."""
+        with self._lock:
+            return dict(self._sources)
+
+    def _raw_eligible(self, key: TileKey, info: SlideInfo) -> bool:
+        return (
+            self.passthrough
+            and key.fmt == "jpeg"
+            and key.quality == self.jpeg_quality
+            and info.vendor in PASSTHROUGH_VENDORS
+        )
+
+    def _cached_raw_index(self, key: TileKey) -> tuple[bool, RawTileIndex | None]:
+        """``(known, index)`` for the file version of ``key``, without any I/O."""
+        with self._lock:
+            index_key = (key.path, key.signature)
+            if index_key not in self._raw_indexes:
+                return False, None
+            self._raw_indexes.move_to_end(index_key)
+            return True, self._raw_indexes[index_key]
+
+    def _build_raw_index(self, key: TileKey) -> RawTileIndex | None:
+        """Parse the file's tile index once per version (blocking; one build at a time)."""
+        with self._raw_build_lock:
+            known, index = self._cached_raw_index(key)
+            if known:
+                return index
+            try:
+                index = RawTileIndex.build(Path(key.path))
+            except (RawTileError, OSError):
+                index = None
+            if index is not None and signature_tag(Path(key.path), index.signature, resolved=True) != key.signature:
+                return None  # the file changed meanwhile: render this tile; the next request indexes anew
+            with self._lock:
+                self._raw_indexes[(key.path, key.signature)] = index
+                while len(self._raw_indexes) > _RAW_INDEX_ENTRIES:
+                    self._raw_indexes.popitem(last=False)
+            return index
+
+    def _plan_raw(self, key: TileKey, info: SlideInfo, index: RawTileIndex | None) -> RawTileRef | None:
+        if index is None:
+            return None
+        grid = ZoomGrid(info.width, info.height, info.viewer_tile_size)
+        return plan_raw_tile(index, grid, info.level_dimensions, (key.z, key.t_x, key.t_y))
+
+    def _passed_through(self, key: TileKey, data: bytes) -> bytes:
+        self.cache.put(key, data)
+        self._count("passthrough")
+        return data
+
+    async def _raw_tile(self, key: TileKey, info: SlideInfo) -> bytes | None:
+        """The stored tile for ``key`` as it is, or None when it must be rendered (see the module docs)."""
+        if not self._raw_eligible(key, info):
+            return None
+        known, index = self._cached_raw_index(key)
+        if not known:
+            index = await asyncio.to_thread(self._build_raw_index, key)
+        ref = self._plan_raw(key, info, index)
+        if index is None or ref is None:
+            return None
+        try:
+            try:
+                data = index.read(ref, nowait=True)  # from the page cache: a few microseconds on the loop
+            except BlockingIOError:
+                data = await asyncio.to_thread(index.read, ref)
+        except (RawTileError, OSError):
+            return None  # damaged, changed or unusual: the renderer decides (and reports a real error)
+        return self._passed_through(key, data)
+
+    def _raw_tile_sync(self, key: TileKey, info: SlideInfo) -> bytes | None:
+        """Blocking :meth:`_raw_tile`."""
+        if not self._raw_eligible(key, info):
+            return None
+        known, index = self._cached_raw_index(key)
+        if not known:
+            index = self._build_raw_index(key)
+        ref = self._plan_raw(key, info, index)
+        if index is None or ref is None:
+            return None
+        try:
+            data = index.read(ref)
+        except (RawTileError, OSError):
+            return None
+        return self._passed_through(key, data)
 
     async def thumbnail(self, path: str | Path, max_size: int = 512, fmt: str = "jpeg") -> EncodedImage:
         """The whole slide fitting in ``max_size`` pixels."""
@@ -385,6 +554,8 @@ class TileService:
         if self._renderer is not None:
             self._renderer.close()
         self.cache.clear()
+        with self._lock:
+            self._raw_indexes.clear()
 
     def __enter__(self) -> Self:
         return self

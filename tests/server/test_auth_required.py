@@ -83,7 +83,8 @@ class TestOwnDecorators:
     @pytest.fixture
     def jp_server_config(self) -> dict[str, Any]:
         return {
-            "ServerApp": {"jpserver_extensions": {"aignostics_jupyter": True}, "allow_unauthenticated_access": True}
+            "ServerApp": {"jpserver_extensions": {"aignostics_jupyter": True}, "allow_unauthenticated_access": True},
+            "AignosticsTileServer": {"warm_up": False},
         }
 
     @pytest.mark.integration

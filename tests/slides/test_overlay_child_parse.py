@@ -31,7 +31,7 @@ def test_child_parse_fills_the_cache_and_this_process_only_loads_it(
     overlay = open_overlay(OverlaySpec(path=str(path)), cache_dir=tmp_path / "cache")
     assert isinstance(overlay, VectorOverlay)
     assert overlay.features.count == expected.features.count == 200
-    assert list((tmp_path / "cache").glob("*.npz"))
+    assert list((tmp_path / "cache").glob("*.features"))
 
 
 def test_child_parse_gives_the_same_error_for_bad_geojson(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

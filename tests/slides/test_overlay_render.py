@@ -272,7 +272,7 @@ def test_open_overlay_and_query(tmp_path: Path) -> None:
     geojson.write_text(json.dumps({"type": "FeatureCollection", "features": [_square(10, 10, 10, "Tumor")]}))
     vector = open_overlay(OverlaySpec(path=str(geojson)), cache_dir=tmp_path / "cache")
     assert isinstance(vector, VectorOverlay)
-    assert len(list((tmp_path / "cache").glob("*.npz"))) == 1
+    assert len(list((tmp_path / "cache").glob("*.features"))) == 1
     again = open_overlay(OverlaySpec(path=str(geojson)), cache_dir=tmp_path / "cache")  # from the cache
     assert again.features.class_names == ["Tumor"]
     assert query_overlay(vector, SLIDE, (15, 15)).features[0].class_name == "Tumor"

@@ -142,7 +142,8 @@ async def test_a_cancelled_waiter_does_not_cancel_shared_work(
         return original(path, tile, fmt, quality)  # type: ignore[arg-type]
 
     monkeypatch.setattr(_worker, "slide_tile", slow)
-    with TileService(workers=1, mode="thread") as service:
+    # No passthrough: tile 1/0/0 is a stored tile, which would be served at once without queueing.
+    with TileService(workers=1, mode="thread", passthrough=False) as service:
         await service.info(slide_paths["svs"])
         blocker = asyncio.ensure_future(service.get_tile(slide_paths["svs"], 1, 1, 0))  # occupies the only worker
         await asyncio.sleep(0.05)

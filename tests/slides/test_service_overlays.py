@@ -46,7 +46,7 @@ async def test_vector_overlay_tiles_info_and_query(
     assert (image.mode, image.size) == ("RGBA", (256, 256))
     alpha = np.asarray(image)[..., 3]
     assert 0 < (alpha > 0).mean() < 1
-    assert list((tmp_path / "overlay-cache").glob("*.npz"))  # parsed once, cached for every worker
+    assert list((tmp_path / "overlay-cache").glob("*.features"))  # parsed once, cached for every worker
     info = await service.overlay_info(slide_paths["svs"], overlays["cells"])
     assert info.kind == "vector"
     assert info.feature_count == 2_001

@@ -1,8 +1,10 @@
-"""GeoJSON feature collections (QuPath style) turned into flat numpy arrays, and cached as ``.npz``.
+"""GeoJSON feature collections (QuPath style) turned into flat numpy arrays.
 
 Hundreds of thousands of cell polygons do not fit in Python objects cheaply, so a collection is parsed once
 into columns: all ring vertices in one array with offsets, bounding boxes, centroids, a class index per
 feature and a dense matrix of numeric measurements. Coordinates are slide base pixels (QuPath's convention).
+The tile workers' cache of these columns is :mod:`.store` (memory-mapped, shared); :meth:`FeatureArrays.save`
+writes a standalone ``.npz``.
 
 QuPath-style properties understood: ``classification.name`` / ``classification.color`` (``[r, g, b]`` or the
 packed ``colorRGB`` int), ``measurements`` as a mapping or as ``[{"name", "value"}]``, ``objectType``; plain
@@ -15,7 +17,7 @@ import dataclasses
 import gc
 import itertools
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +39,8 @@ class FeatureArrays:
     """A feature collection as columns.
 
     Attributes:
-        coords: ``(V, 2)`` float64 vertices of every ring/line/point, feature after feature.
+        coords: ``(V, 2)`` float64 vertices of every ring/line/point, feature after feature (or, with
+            ``coord_divisor``, integers that give them divided by it: read them through :meth:`vertices`).
         ring_offsets: ``(R + 1,)`` start of each ring in ``coords``.
         ring_feature: ``(R,)`` feature index of each ring.
         ring_hole: ``(R,)`` whether a ring is a polygon hole.
@@ -49,10 +52,12 @@ class FeatureArrays:
         class_colors: Colour per class.
         measurement_names: Names of the numeric measurement columns.
         measurements: ``(N, M)`` float32, NaN where a feature lacks the measurement.
-        ids: Per feature its ``id`` (or None).
+        ids: Per feature its ``id`` (or None): a list, or an id table of a memory-mapped cache.
+        coord_divisor: None when ``coords`` holds the coordinates; else ``coords / coord_divisor`` are the
+            coordinates (decimal coordinates stored losslessly as int32, half the bytes of float64).
     """
 
-    coords: NDArray[np.float64]
+    coords: NDArray[np.float64] | NDArray[np.int32]
     ring_offsets: NDArray[np.int64]
     ring_feature: NDArray[np.int64]
     ring_hole: NDArray[np.bool_]
@@ -64,19 +69,31 @@ class FeatureArrays:
     class_colors: list[RGB]
     measurement_names: list[str]
     measurements: NDArray[np.float32]
-    ids: list[str | None]
+    ids: Sequence[str | None]
+    coord_divisor: float | None = None
 
     @property
     def count(self) -> int:
         """Number of features."""
         return len(self.kind)
 
+    def vertices(self, index: slice | NDArray[np.int64]) -> NDArray[np.float64]:
+        """The float64 coordinates ``coords[index]``, decoded when they are stored as scaled integers."""
+        picked = self.coords[index]
+        if self.coord_divisor is None:
+            return picked.astype(np.float64, copy=False)
+        return picked / self.coord_divisor
+
     def scaled(self, factor: float) -> FeatureArrays:
         """The same features with every coordinate multiplied by ``factor`` (e.g. model pixels → base pixels)."""
         if factor == 1:
             return self
         return dataclasses.replace(
-            self, coords=self.coords * factor, bbox=self.bbox * factor, centroid=self.centroid * factor
+            self,
+            coords=self.vertices(slice(None)) * factor,
+            bbox=self.bbox * factor,
+            centroid=self.centroid * factor,
+            coord_divisor=None,
         )
 
     def save(self, path: Path) -> None:
@@ -86,12 +103,12 @@ class FeatureArrays:
             "class_names": self.class_names,
             "class_colors": [list(c) for c in self.class_colors],
             "measurement_names": self.measurement_names,
-            "ids": self.ids,
+            "ids": list(self.ids),
         }
         with path.open("wb") as f:
             np.savez(
                 f,
-                coords=self.coords,
+                coords=self.vertices(slice(None)),
                 ring_offsets=self.ring_offsets,
                 ring_feature=self.ring_feature,
                 ring_hole=self.ring_hole,

@@ -42,16 +42,8 @@ class GridIndex:
             self.cell_items = np.zeros(0, dtype=np.int64)
             self.large = np.zeros(0, dtype=np.int64)
             return
-        extent = np.maximum(self.bbox[:, 2] - self.bbox[:, 0], self.bbox[:, 3] - self.bbox[:, 1])
-        if cell_size is None:
-            cell_size = float(np.clip(4 * float(np.median(extent)), _MIN_CELL, _MAX_CELL))
-        self.cell_size = cell_size
-        x0, y0 = float(self.bbox[:, 0].min()), float(self.bbox[:, 1].min())
-        x1, y1 = float(self.bbox[:, 2].max()), float(self.bbox[:, 3].max())
-        self.origin = (x0, y0)
-        self.columns = max(1, math.floor((x1 - x0) / cell_size) + 1)
-        self.rows = max(1, math.floor((y1 - y0) / cell_size) + 1)
-        c0, r0, c1, r1 = self._cells(self.bbox[:, 0], self.bbox[:, 1], self.bbox[:, 2], self.bbox[:, 3])
+        self.origin, self.cell_size, self.columns, self.rows = self._geometry(self.bbox, cell_size)
+        c0, r0, c1, r1 = self.cells(self.bbox[:, 0], self.bbox[:, 1], self.bbox[:, 2], self.bbox[:, 3])
         span_c, span_r = c1 - c0 + 1, r1 - r0 + 1
         cells_per = span_c * span_r
         is_large = cells_per > _MAX_CELLS_PER_FEATURE
@@ -72,9 +64,74 @@ class GridIndex:
         self.cell_starts = np.zeros(self.columns * self.rows + 1, dtype=np.int64)
         np.cumsum(per_cell, out=self.cell_starts[1:])
 
-    def _cells(
+    @staticmethod
+    def _geometry(bbox: NDArray[np.float64], cell_size: float | None) -> tuple[tuple[float, float], float, int, int]:
+        """Origin, cell size, columns and rows of the grid over non-empty bounding boxes."""
+        if cell_size is None:
+            extent = np.maximum(bbox[:, 2] - bbox[:, 0], bbox[:, 3] - bbox[:, 1])
+            cell_size = float(np.clip(4 * float(np.median(extent)), _MIN_CELL, _MAX_CELL))
+        x0, y0 = float(bbox[:, 0].min()), float(bbox[:, 1].min())
+        x1, y1 = float(bbox[:, 2].max()), float(bbox[:, 3].max())
+        columns = max(1, math.floor((x1 - x0) / cell_size) + 1)
+        rows = max(1, math.floor((y1 - y0) / cell_size) + 1)
+        return (x0, y0), cell_size, columns, rows
+
+    @classmethod
+    def corner_cells(cls, bbox: NDArray[np.float64]) -> tuple[NDArray[np.int64], float]:
+        """Per box, the row-major number of the grid cell of its top-left corner, and the cell size.
+
+        The grid is the one :class:`GridIndex` would build over ``bbox`` (sorting features by this number
+        puts the features of one cell, and of one row of cells, next to each other).
+        """
+        bbox = np.asarray(bbox, dtype=np.float64)
+        if len(bbox) == 0:
+            return np.zeros(0, dtype=np.int64), 1.0
+        index = cls.__new__(cls)
+        index.origin, index.cell_size, index.columns, index.rows = cls._geometry(bbox, None)
+        c0, r0, _, _ = index.cells(bbox[:, 0], bbox[:, 1], bbox[:, 0], bbox[:, 1])
+        return r0 * index.columns + c0, index.cell_size
+
+    @classmethod
+    def from_arrays(
+        cls,
+        bbox: NDArray[np.float64],
+        *,
+        origin: tuple[float, float],
+        cell_size: float,
+        shape: tuple[int, int],
+        cells: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
+    ) -> GridIndex:
+        """An index from the parts of one built before (e.g. memory-mapped from a cache file), without work.
+
+        Args:
+            bbox: ``(N, 4)`` bounding boxes the index was built over.
+            origin: The grid's top-left corner (:attr:`origin`).
+            cell_size: Its cell edge.
+            shape: ``(columns, rows)``.
+            cells: ``(cell_starts, cell_items, large)`` as in a built index.
+        """
+        index = cls.__new__(cls)
+        index.bbox = bbox
+        index.origin = origin
+        index.cell_size = cell_size
+        index.columns, index.rows = shape
+        index.cell_starts, index.cell_items, index.large = cells
+        return index
+
+    def parameters(self) -> dict[str, float | int]:
+        """The grid's scalar parameters (what :meth:`from_arrays` needs besides the arrays)."""
+        return {
+            "origin_x": self.origin[0],
+            "origin_y": self.origin[1],
+            "cell_size": self.cell_size,
+            "columns": self.columns,
+            "rows": self.rows,
+        }
+
+    def cells(
         self, x0: NDArray[np.float64], y0: NDArray[np.float64], x1: NDArray[np.float64], y1: NDArray[np.float64]
     ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """Grid columns and rows ``(c0, r0, c1, r1)`` of rectangles (clipped to the grid)."""
         ox, oy = self.origin
         size = self.cell_size
 

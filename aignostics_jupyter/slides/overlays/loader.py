@@ -102,9 +102,10 @@ def open_overlay(spec: OverlaySpec, *, cache_dir: Path | None = None) -> RasterO
 
     Args:
         spec: File and interpretation.
-        cache_dir: Where parsed GeoJSON is cached (``.npz``); None parses every time. With a cache, large
-            GeoJSON files are parsed in a short-lived child process (its peak memory goes away with it) and
-            this process only loads the compact cache.
+        cache_dir: Where parsed GeoJSON is cached (memory-mapped cache files, :mod:`.store`); None parses
+            every time. With a cache, large GeoJSON files are parsed in a short-lived child process (its peak
+            memory goes away with it) and this process only maps the cache file, read-only and shared with
+            every other process mapping it.
 
     Raises:
         UnsupportedSlideError: When the file is missing or not a usable overlay.
@@ -114,10 +115,15 @@ def open_overlay(spec: OverlaySpec, *, cache_dir: Path | None = None) -> RasterO
         msg = f"The overlay {path.name} does not exist ({path})."
         raise UnsupportedSlideError(msg)
     if spec.kind == "vector" or (spec.kind == "auto" and path.suffix.lower() in _VECTOR_SUFFIXES):
-        if cache_dir is not None and _parse_in_child(path):
-            parse_into_cache(path.resolve(), spec.class_colors, cache_dir)
-        overlay = VectorOverlay.from_file(path, class_colors=spec.class_colors, cache_dir=cache_dir)
-        return overlay if spec.vector_scale == 1 else VectorOverlay(overlay.features.scaled(spec.vector_scale), path)
+        overlay = None
+        if cache_dir is not None:
+            # A whole cache entry is mapped right away; only a missing or damaged one is (re)built first.
+            overlay = VectorOverlay.from_cache(path, class_colors=spec.class_colors, cache_dir=cache_dir)
+            if overlay is None and _parse_in_child(path):
+                parse_into_cache(path.resolve(), spec.class_colors, cache_dir)
+        if overlay is None:
+            overlay = VectorOverlay.from_file(path, class_colors=spec.class_colors, cache_dir=cache_dir)
+        return overlay.scaled(spec.vector_scale)
     kind = None if spec.kind == "auto" else spec.kind
     return RasterOverlay.from_file(
         path, class_colors=spec.class_colors, class_names=spec.class_names, mpp=spec.mpp, kind=kind

@@ -2,7 +2,7 @@
 
 Parsing a large GeoJSON file (500k cells) peaks at well over a gigabyte of memory, which a long-lived tile worker
 would keep (the allocator does not give it back). Parsing in a child that exits right after writing the compact
-``.npz`` cache leaves the workers loading only the cache.
+cache file (:mod:`.store`) leaves the workers only mapping it (shared, read-only).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ CHILD_PARSE_MIN_BYTES = 8 * 2**20
 def _parse(path: str, class_colors: dict[str, RGB], cache_dir: str) -> str | None:
     """Child side: build the cache entry; the error message of an unusable file, else None."""
     try:
-        VectorOverlay.from_file(Path(path), class_colors=class_colors, cache_dir=Path(cache_dir))
+        VectorOverlay.ensure_cached(Path(path), class_colors=class_colors, cache_dir=Path(cache_dir))
     except UnsupportedSlideError as exc:
         return str(exc)
     return None

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
+import logging
 import math
-import os
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,7 +26,6 @@ from PIL import Image, ImageDraw
 
 from aignostics_jupyter.slides.overlays.colors import RGB
 from aignostics_jupyter.slides.overlays.geojson import LINE, POINT, POLYGON, FeatureArrays, read_geojson
-from aignostics_jupyter.slides.overlays.grid_index import GridIndex
 from aignostics_jupyter.slides.overlays.models import (
     ClassSummary,
     FeatureHit,
@@ -34,14 +33,24 @@ from aignostics_jupyter.slides.overlays.models import (
     OverlayStyle,
     SlideGeometry,
 )
+from aignostics_jupyter.slides.overlays.store import (
+    FeatureLayout,
+    StoreError,
+    check_store,
+    open_store,
+    ranges,
+    write_store,
+)
 from aignostics_jupyter.slides.source import file_signature
 from aignostics_jupyter.slides.tiling import TileRegion
 
 __all__ = ["VectorOverlay"]
 
+_log = logging.getLogger(__name__)
+
 _GEOMETRY_NAMES = {POLYGON: "polygon", POINT: "point", LINE: "line"}
 _OVERVIEW_MAX_SIDE = 2048  # pixels: the overview raster's longer side is at most this
-_OVERVIEWS_KEPT = 16  # overviews (per style and reduction) kept per overlay
+_OVERVIEW_BUDGET = 48 * 2**20  # bytes of overviews kept per process, over all overlays (at least the newest)
 _DIRECT_MAX_FEATURES = 20_000  # collections this small are always drawn directly
 
 
@@ -55,15 +64,6 @@ class _Canvas(NamedTuple):
     downsample: float
     width: int
     height: int = 0  # 0: square
-
-
-def _ranges(starts: NDArray[np.int64], counts: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Concatenation of ``arange(s, s + c)`` for every pair, without a Python loop."""
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    first = np.repeat(np.cumsum(counts) - counts, counts)
-    return np.repeat(starts, counts) + (np.arange(total) - first)
 
 
 def _disc(radius: float) -> NDArray[np.int64]:
@@ -90,37 +90,121 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+class _Overviews:
+    """The drawn overviews of every overlay in this process, least recently used dropped beyond a byte budget.
+
+    An overview is up to 2048 x 2048 RGBA (16 MiB); one per style and reduction and per overlay, unbounded,
+    would grow a worker by that much for every style a viewer tries.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._images: OrderedDict[tuple[int, str, int], Image.Image] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, str, int]) -> Image.Image | None:
+        with self._lock:
+            image = self._images.get(key)
+            if image is not None:
+                self._images.move_to_end(key)
+            return image
+
+    def put(self, key: tuple[int, str, int], image: Image.Image) -> None:
+        with self._lock:
+            old = self._images.pop(key, None)
+            if old is not None:
+                self._bytes -= _image_bytes(old)
+            self._images[key] = image
+            self._bytes += _image_bytes(image)
+            while self._bytes > self.budget and len(self._images) > 1:
+                _, dropped = self._images.popitem(last=False)
+                self._bytes -= _image_bytes(dropped)
+
+    def drop(self, owner: int) -> None:
+        with self._lock:
+            for key in [k for k in self._images if k[0] == owner]:
+                self._bytes -= _image_bytes(self._images.pop(key))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held."""
+        return self._bytes
+
+
+def _image_bytes(image: Image.Image) -> int:
+    return image.width * image.height * len(image.getbands())
+
+
+_overviews = _Overviews(_OVERVIEW_BUDGET)
+_owners = itertools.count()
+
+
+class _CacheEntry(NamedTuple):
+    """Where the cache file of a GeoJSON file (as it is now) goes, and what identifies its source."""
+
+    path: Path
+    source: dict[str, Any]
+    lock: Path
+
+    @classmethod
+    def of(cls, path: Path, class_colors: Mapping[str, RGB] | None, cache_dir: Path) -> _CacheEntry:
+        """The entry of ``path`` as it is now: named ``<path and colours key>-<version key>.features``."""
+        signature = file_signature(path)
+        colors = json.dumps({k: list(v) for k, v in dict(class_colors or {}).items()}, sort_keys=True)
+        source = {"path": str(path), "mtime_ns": signature.mtime_ns, "size": signature.size, "class_colors": colors}
+        stem = _digest(f"{path}|{colors}", 16)
+        version = _digest(json.dumps(source, sort_keys=True), 12)
+        return cls(cache_dir / f"{stem}-{version}.features", source, cache_dir / f"{stem}.lock")
+
+    def remove_older(self) -> None:
+        """Delete the entries of other versions of the same file (same path and colours)."""
+        stem = self.lock.stem
+        for other in self.path.parent.glob(f"{stem}-*.features"):
+            if other != self.path:
+                other.unlink(missing_ok=True)
+
+
+def _digest(text: str, length: int) -> str:
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:length]
+
+
 class VectorOverlay:
     """A GeoJSON feature collection, indexed and ready to draw.
 
     Args:
         features: The parsed columns.
         path: Where they came from.
+        layout: Their index and drawing helpers when made before (mapped from a cache file, with the storage
+            order); computed here (in memory, source order) when None.
     """
 
-    def __init__(self, features: FeatureArrays, path: Path | None = None) -> None:
+    def __init__(
+        self, features: FeatureArrays, path: Path | None = None, *, layout: FeatureLayout | None = None
+    ) -> None:
         self.features = features
         self.path = path or Path("<features>")
-        self.index = GridIndex(features.bbox)
-        self.first_ring = np.searchsorted(features.ring_feature, np.arange(features.count)).astype(np.int64)
-        self.ring_count = np.bincount(features.ring_feature, minlength=features.count).astype(np.int64)
-        box = features.bbox
-        self.extent = np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])
-        polygons = self.extent[features.kind != POINT]
-        self.typical_extent = float(np.median(polygons)) if len(polygons) else 0.0
+        self.layout = layout or FeatureLayout.compute(features)
+        self.index = self.layout.index
+        self.first_ring = self.layout.first_ring
+        self.ring_count = self.layout.ring_count
+        self.typical_extent = self.layout.typical_extent
         # The far corner of everything drawn (overviews span from the slide's origin to here).
-        self.l0_far = (float(box[:, 2].max()), float(box[:, 3].max())) if len(box) else (1.0, 1.0)
-        self._overviews: OrderedDict[tuple[str, int], Image.Image] = OrderedDict()
-        self._lock = threading.Lock()
+        self.l0_far = self.layout.l0_far
+        self._owner = next(_owners)  # this overlay's key in the process's overview cache
 
     @classmethod
     def from_file(
         cls, path: Path, *, class_colors: Mapping[str, RGB] | None = None, cache_dir: Path | None = None
     ) -> VectorOverlay:
-        """Load a GeoJSON file, through an ``.npz`` cache in ``cache_dir`` when given.
+        """Load a GeoJSON file, through a memory-mapped cache file in ``cache_dir`` when given.
 
-        The cache entry is keyed by the file's path, modification time and size, and built under a file lock,
-        so several worker processes asking at once parse the file only once.
+        With a cache, the parsed and indexed columns are mapped read-only (:mod:`.store`): every process
+        loading the same file shares one copy in the page cache and keeps in memory only what it touches.
+        The entry is keyed by the file's path, modification time and size (and the colour overrides), built
+        under a file lock (several workers asking at once parse once) and checked on every opening (size,
+        footer, source and a checksum of the data, read without mapping); a truncated or damaged entry is
+        rebuilt, and a new version of the file replaces the entries of older ones.
 
         Raises:
             UnsupportedSlideError: When the file is not usable GeoJSON.
@@ -128,23 +212,79 @@ class VectorOverlay:
         path = Path(path).resolve()
         if cache_dir is None:
             return cls(read_geojson(path, class_colors=class_colors), path)
-        signature = file_signature(path)
-        text = f"{path}|{signature.mtime_ns}|{signature.size}|{json.dumps(dict(class_colors or {}), sort_keys=True)}"
-        key = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:24]
+        cached = cls.from_cache(path, class_colors=class_colors, cache_dir=cache_dir)
+        if cached is not None:
+            return cached
+        entry = cls._ensure_cached(path, class_colors, cache_dir)
+        try:
+            features, layout = open_store(entry.path, entry.source)
+        except (OSError, StoreError) as exc:  # e.g. a rebuild by another process raced ours: parse here instead
+            _log.warning("The overlay cache of %s is not usable (%s); parsing it in this process.", path.name, exc)
+            return cls(read_geojson(path, class_colors=class_colors), path)
+        return cls(features, path, layout=layout)
+
+    @classmethod
+    def from_cache(
+        cls, path: Path, *, class_colors: Mapping[str, RGB] | None = None, cache_dir: Path
+    ) -> VectorOverlay | None:
+        """The overlay mapped from a whole cache file of ``path`` as it is now, or None when there is none.
+
+        Nothing is parsed or written; a missing, stale, truncated or damaged entry gives None.
+        """
+        path = Path(path).resolve()
+        try:
+            entry = _CacheEntry.of(path, class_colors, cache_dir)
+            features, layout = open_store(entry.path, entry.source)
+        except (OSError, StoreError):
+            return None
+        return cls(features, path, layout=layout)
+
+    @classmethod
+    def ensure_cached(cls, path: Path, *, class_colors: Mapping[str, RGB] | None = None, cache_dir: Path) -> Path:
+        """Make sure ``cache_dir`` holds a whole cache file of ``path``, parsing and writing it if not.
+
+        Entries of earlier versions of the file (same path and colour overrides) are removed then; processes
+        still mapping one keep reading it until they let it go.
+
+        Returns:
+            The cache file.
+
+        Raises:
+            UnsupportedSlideError: When the file is not usable GeoJSON.
+        """
+        return cls._ensure_cached(Path(path).resolve(), class_colors, cache_dir).path
+
+    @classmethod
+    def _ensure_cached(cls, path: Path, class_colors: Mapping[str, RGB] | None, cache_dir: Path) -> _CacheEntry:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        cached = cache_dir / f"{key}.npz"
-        with _exclusive(cache_dir / f"{key}.lock"):
-            if cached.exists():
+        entry = _CacheEntry.of(path, class_colors, cache_dir)
+        with _exclusive(entry.lock):
+            for _ in range(3):
                 try:
-                    return cls(FeatureArrays.load(cached), path)
-                except (OSError, ValueError, KeyError):
-                    cached.unlink(missing_ok=True)
-            features = read_geojson(path, class_colors=class_colors)
-            fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".npz.tmp")
-            os.close(fd)
-            features.save(Path(tmp))
-            os.replace(tmp, cached)
-        return cls(features, path)
+                    check_store(entry.path, entry.source)
+                except FileNotFoundError:
+                    pass
+                except (OSError, StoreError) as exc:
+                    _log.warning("Rebuilding the overlay cache of %s: %s", path.name, exc)
+                    entry.path.unlink(missing_ok=True)  # processes still mapping it keep their (whole) copy
+                else:
+                    return entry
+                features = read_geojson(path, class_colors=class_colors)
+                changed = _CacheEntry.of(path, class_colors, cache_dir)
+                if changed != entry:  # the file changed while it was parsed: parse the new version
+                    entry = changed
+                    continue
+                write_store(features, entry.path, entry.source)
+                entry.remove_older()
+                return entry
+        return entry
+
+    def scaled(self, factor: float) -> VectorOverlay:
+        """The same overlay with every coordinate multiplied by ``factor`` (an in-memory copy unless 1)."""
+        if factor == 1:
+            return self
+        features = self.features.scaled(factor)
+        return VectorOverlay(features, self.path, layout=FeatureLayout.compute(features, order=self.layout.order))
 
     # ------------------------------------------------------------------------------------------- drawing
 
@@ -178,14 +318,19 @@ class VectorOverlay:
         l0_x, l0_y, l0_w, l0_h, ds = canvas.l0_x, canvas.l0_y, canvas.l0_w, canvas.l0_h, canvas.downsample
         width, height = canvas.width, canvas.height or canvas.width
         margin = (style.point_radius + 2) * ds
-        ids = self.index.query(l0_x - margin, l0_y - margin, l0_x + l0_w + margin, l0_y + l0_h + margin)
+        # Drawn in the source file's order (later features over earlier ones), whatever the storage order.
+        ids = self.layout.in_source_order(
+            self.index.query(l0_x - margin, l0_y - margin, l0_x + l0_w + margin, l0_y + l0_h + margin)
+        )
         ids = self._visible(ids, style)
         pixels = np.zeros((height, width, 4), dtype=np.uint8)
         if len(ids) == 0:
             return Image.fromarray(pixels, "RGBA")
         palette = self._palette(style)
         kinds = self.features.kind[ids]
-        as_shape = (kinds != POINT) & (self.extent[ids] / ds >= style.min_polygon_px)
+        box = self.features.bbox[ids]
+        extent = np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])
+        as_shape = (kinds != POINT) & (extent / ds >= style.min_polygon_px)
         small = ids[~as_shape & (kinds != POINT)]
         # Cells too small to outline become dots about their own size (at least a pixel).
         cell_radius = min(style.point_radius, max(0.5, self.typical_extent / (2 * ds)))
@@ -204,22 +349,17 @@ class VectorOverlay:
 
     def _overview(self, style: OverlayStyle, ds: float, scale: int) -> Image.Image:
         """The overview for a style, drawn at downsample ``ds`` and reduced by ``scale`` (each kept once made)."""
-        key = (style.token(), scale)
-        with self._lock:
-            cached = self._overviews.get(key)
-            if cached is not None:
-                self._overviews.move_to_end(key)
-                return cached
+        key = (self._owner, style.token(), scale)
+        cached = _overviews.get(key)
+        if cached is not None:
+            return cached
         if scale == 1:
             x1, y1 = self.l0_far
             canvas = _Canvas(0.0, 0.0, x1, y1, ds, max(1, math.ceil(x1 / ds)), max(1, math.ceil(y1 / ds)))
             overview = self._draw(canvas, style)
         else:
             overview = self._overview(style, ds, 1).reduce(scale)
-        with self._lock:
-            self._overviews[key] = overview
-            while len(self._overviews) > _OVERVIEWS_KEPT:
-                self._overviews.popitem(last=False)
+        _overviews.put(key, overview)
         return overview
 
     def _from_overview(self, region: TileRegion, style: OverlayStyle, overview_ds: float) -> Image.Image:
@@ -265,11 +405,11 @@ class VectorOverlay:
     ) -> None:
         l0_x, l0_y, ds = canvas.l0_x, canvas.l0_y, canvas.downsample
         features = self.features
-        rings = _ranges(self.first_ring[ids], self.ring_count[ids])
+        rings = ranges(self.first_ring[ids], self.ring_count[ids])
         starts = features.ring_offsets[rings]
         lengths = features.ring_offsets[rings + 1] - starts
-        vertices = _ranges(starts, lengths)
-        screen = (features.coords[vertices] - (l0_x, l0_y)) / ds
+        vertices = ranges(starts, lengths)
+        screen = (features.vertices(vertices) - (l0_x, l0_y)) / ds
         flat: list[float] = screen.ravel().tolist()
         fill_alpha = round(255 * style.opacity) if style.fill else 0
         draw = ImageDraw.Draw(image)
@@ -311,7 +451,7 @@ class VectorOverlay:
 
     def _ring_points(self, ring: int) -> NDArray[np.float64]:
         offsets = self.features.ring_offsets
-        return self.features.coords[offsets[ring] : offsets[ring + 1]]
+        return self.features.vertices(slice(int(offsets[ring]), int(offsets[ring + 1])))
 
     @staticmethod
     def _contains(ring: NDArray[np.float64], x: float, y: float) -> bool:
@@ -359,7 +499,8 @@ class VectorOverlay:
         """
         features = self.features
         hits: list[FeatureHit] = []
-        for index in self.index.query(l0_x - radius, l0_y - radius, l0_x + radius, l0_y + radius).tolist():
+        found = self.index.query(l0_x - radius, l0_y - radius, l0_x + radius, l0_y + radius)
+        for index in self.layout.in_source_order(found).tolist():
             rings = range(int(self.first_ring[index]), int(self.first_ring[index] + self.ring_count[index]))
             kind = int(features.kind[index])
             area = None
@@ -401,7 +542,7 @@ class VectorOverlay:
         }
         box = features.bbox[index].tolist()
         return FeatureHit(
-            index=index,
+            index=index if self.layout.order is None else int(self.layout.order[index]),
             id=features.ids[index],
             class_name=features.class_names[class_id],
             color=features.class_colors[class_id],
@@ -418,21 +559,21 @@ class VectorOverlay:
         """Legend and extent: classes with colours and feature counts, bounds, measurement names."""
         del slide
         features = self.features
-        counts = np.bincount(features.class_id, minlength=len(features.class_names)).tolist()
         classes = [
             ClassSummary(name=name, color=color, count=int(count))
-            for name, color, count in zip(features.class_names, features.class_colors, counts, strict=True)
+            for name, color, count in zip(
+                features.class_names, features.class_colors, self.layout.class_counts, strict=True
+            )
         ]
-        box = features.bbox
-        bounds = (float(box[:, 0].min()), float(box[:, 1].min()), float(box[:, 2].max()), float(box[:, 3].max()))
         return OverlayInfo(
             path=str(self.path),
             kind="vector",
             feature_count=features.count,
             classes=classes,
-            bounds=bounds,
+            bounds=self.layout.bounds,
             measurements=features.measurement_names,
         )
 
     def close(self) -> None:
-        """Nothing to release (arrays in memory); present for the handle cache."""
+        """Drop the drawn overviews; mapped arrays are unmapped when the last reference to them goes."""
+        _overviews.drop(self._owner)
