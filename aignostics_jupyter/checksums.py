@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -89,7 +90,7 @@ def crc32c_file(path: str | Path, chunk_size: int = CHUNK_SIZE) -> str:
 _POLY = 0x82F63B78  # CRC32C (Castagnoli), reflected
 
 
-def _gf2_times(matrix: list[int], vector: int) -> int:
+def _gf2_times(matrix: Sequence[int], vector: int) -> int:
     total = 0
     row = 0
     while vector:
@@ -135,7 +136,7 @@ def crc32c_combine(first: int, second: int, second_length: int) -> int:
     """
     if second_length <= 0:
         return first
-    return _gf2_times(list(_zeros_operator(second_length)), first) ^ second
+    return _gf2_times(_zeros_operator(second_length), first) ^ second
 
 
 def crc32c_value(data: bytes | bytearray | memoryview) -> int:

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aignostics_jupyter.checksums import Crc32c, crc32c_file
+from aignostics_jupyter.checksums import crc32c_file
 from aignostics_jupyter.emulator.db import Database
-from aignostics_jupyter.emulator.direct_io import DirectFileWriter
+from aignostics_jupyter.emulator.direct_io import receive_to_file
 
 __all__ = ["BadKeyError", "BlobStore", "ChecksumMismatchError", "ObjectInfo"]
 
@@ -112,7 +112,9 @@ class BlobStore:
         return info
 
     def index_file(self, bucket: str, key: str, content_type: str | None, crc32c: str | None = None) -> ObjectInfo:
-        """Record an object file that was put in place by other means (a completed multipart upload)."""
+        """Record an object file put in place by an upload; a generic content type gives way to the key's."""
+        if content_type in (None, "application/octet-stream"):
+            content_type = mimetypes.guess_type(key)[0] or content_type
         return self._index(bucket, key, self.path_for(bucket, key), content_type, crc32c)
 
     async def put_stream(
@@ -131,21 +133,11 @@ class BlobStore:
             ChecksumMismatchError: When ``expected_crc32c`` does not match (nothing is kept).
         """
         path = self.path_for(bucket, key)
-        crc = Crc32c()
         fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix="upload-")
         os.close(fd)
         tmp = Path(tmp_name)
         try:
-            writer = DirectFileWriter(tmp)
-            try:
-                async for chunk in chunks:
-                    crc.update(chunk)
-                    await writer.write(chunk)
-                await writer.close()
-            except BaseException:
-                writer.abort()
-                raise
-            actual = crc.base64()
+            actual, _ = await receive_to_file(tmp, chunks)
             if expected_crc32c is not None and expected_crc32c != actual:
                 msg = f"the body's CRC32C is {actual}, but x-aig-crc32c says {expected_crc32c}"
                 raise ChecksumMismatchError(msg)
@@ -153,9 +145,7 @@ class BlobStore:
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
-        if content_type in (None, "application/octet-stream"):
-            content_type = mimetypes.guess_type(key)[0] or content_type
-        return self._index(bucket, key, path, content_type, actual)
+        return self.index_file(bucket, key, content_type, actual)
 
     def put_file(self, bucket: str, key: str, source: Path, *, content_type: str | None = None) -> ObjectInfo:
         """Copy (or move, when on the same file system) a local file in as an object."""

@@ -32,9 +32,12 @@ import errno
 import mmap
 import os
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-__all__ = ["BUFFER_SIZE", "DirectFileWriter"]
+from aignostics_jupyter.checksums import Crc32c
+
+__all__ = ["BUFFER_SIZE", "DirectFileWriter", "receive_to_file"]
 
 BUFFER_SIZE = 4 * 1024 * 1024
 _POOL_LIMIT = 8  # buffers kept for the next upload: fresh pages cost more than the copy itself
@@ -183,3 +186,22 @@ class DirectFileWriter:
             view.release()
         for buffer in self._maps:
             _POOL.give(buffer)
+
+
+async def receive_to_file(path: Path, chunks: AsyncIterator[bytes], *, offset: int | None = None) -> tuple[str, int]:
+    """Write a streamed body to ``path`` (at ``offset``, see :class:`DirectFileWriter`) and checksum it on the way.
+
+    Returns:
+        The body's CRC32C (base64, the platform's spelling) and its length.
+    """
+    crc = Crc32c()
+    writer = DirectFileWriter(path, offset=offset)
+    try:
+        async for chunk in chunks:
+            crc.update(chunk)
+            await writer.write(chunk)
+        await writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    return crc.base64(), writer.size

@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import mimetypes
 import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from aignostics_jupyter.checksums import Crc32c, crc32c_base64, crc32c_combine
+from aignostics_jupyter.checksums import crc32c_base64, crc32c_combine
 from aignostics_jupyter.emulator.blobstore import BadKeyError, BlobStore, ChecksumMismatchError, ObjectInfo
-from aignostics_jupyter.emulator.direct_io import DirectFileWriter
+from aignostics_jupyter.emulator.direct_io import receive_to_file
 
 __all__ = ["IncompleteUploadError", "MultipartUploads", "PartInfo"]
 
@@ -100,25 +99,15 @@ class MultipartUploads:
         if offset < 0 or offset % _ALIGN:
             msg = f"a part's offset must be a non-negative multiple of {_ALIGN}, not {offset}"
             raise BadKeyError(msg)
-        crc = Crc32c()
-        writer = DirectFileWriter(staging, offset=offset)
-        try:
-            async for chunk in chunks:
-                crc.update(chunk)
-                await writer.write(chunk)
-            await writer.close()
-        except BaseException:
-            writer.abort()
-            raise
-        actual = crc.base64()
+        actual, size = await receive_to_file(staging, chunks, offset=offset)
         if expected_crc32c is not None and actual != expected_crc32c:
             msg = f"the part's CRC32C is {actual}, but x-aig-crc32c says {expected_crc32c}"
             raise ChecksumMismatchError(msg)
         self.blobs.db.execute(
             "INSERT OR REPLACE INTO upload_parts VALUES (?, ?, ?, ?, ?, ?)",
-            (bucket, key, upload_id, offset, writer.size, actual),
+            (bucket, key, upload_id, offset, size, actual),
         )
-        return PartInfo(offset, writer.size, actual)
+        return PartInfo(offset, size, actual)
 
     def parts(self, bucket: str, key: str, upload_id: str) -> list[PartInfo]:
         """The parts stored so far, by offset (empty for an unknown upload)."""
@@ -171,8 +160,6 @@ class MultipartUploads:
         path.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging, path)
         self._forget(bucket, key, upload_id)
-        if content_type in (None, "application/octet-stream"):
-            content_type = mimetypes.guess_type(key)[0] or content_type
         return self.blobs.index_file(bucket, key, content_type, crc32c)
 
     def abort(self, bucket: str, key: str, upload_id: str) -> bool:

@@ -58,10 +58,10 @@ class Services:
     def start_warm_up(self, log: logging.Logger | logging.LoggerAdapter[logging.Logger] | None = None) -> None:
         """Start the tile workers in the background, so the first viewer's tiles do not wait for them.
 
-        A worker is a new Python process (``spawn``) that imports the server's main module and the slide readers:
-        seconds each on a small machine, which the first tile request would otherwise wait for. Call this on the
-        server's running event loop; it returns at once and never fails the server (a failed warm-up only means
-        the first tile request starts the workers, as without it).
+        The workers fork from a forkserver that first imports the server's main script's modules and the slide
+        readers (a second or two on a small machine), which the first tile request would otherwise wait for. Call
+        this on the server's running event loop; it returns at once and never fails the server (a failed warm-up
+        only means the first tile request starts the workers, as without it).
         """
         if self.warming is None:
             self.warming = asyncio.ensure_future(self._warm_up(log or _log))
