@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aignostics_jupyter.emulator import api_access, api_applications, api_items, api_runs, oauth, storage_routes
 from aignostics_jupyter.emulator.config import EmulatorConfig
+from aignostics_jupyter.emulator.part_endpoint import PartEndpoint
 from aignostics_jupyter.emulator.services import Services
 from aignostics_jupyter.emulator.worker import AnalyseFn
 
@@ -76,6 +78,21 @@ async def _noop_receive() -> Message:  # pragma: no cover - a JSONResponse never
     return {"type": "http.disconnect"}
 
 
+def _start_part_endpoint(services: Services) -> PartEndpoint | None:
+    """Start the part endpoint on the public URL's host (None: switched off, no public URL, or it cannot bind)."""
+    config = services.config
+    host = urlsplit(config.public_url).hostname if config.public_url else None
+    if not config.part_endpoint or not host:
+        return None
+    try:
+        endpoint = PartEndpoint(services, host).start()
+    except OSError as exc:  # e.g. a public host name that is not an address of this machine
+        _log.warning("no part endpoint on %s (%s); multipart uploads go through the API port", host, exc)
+        return None
+    services.part_endpoint = endpoint.url
+    return endpoint
+
+
 def create_app(
     config: EmulatorConfig, *, services: Services | None = None, analyse: AnalyseFn | None = None
 ) -> FastAPI:
@@ -105,9 +122,13 @@ def create_app(
         if runner is not None:
             runner.start()
             opened.runner = runner
+        endpoint = _start_part_endpoint(opened)
         try:
             yield
         finally:
+            if endpoint is not None:
+                opened.part_endpoint = None
+                endpoint.stop()
             if runner is not None:
                 runner.stop()
                 opened.runner = None

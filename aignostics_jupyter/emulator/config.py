@@ -41,6 +41,9 @@ class EmulatorConfig(BaseModel):
     analyser: str = Field(DEFAULT_ANALYSER, description="'module:function' of the analysis callable.")
     runner_enabled: bool = True
     scheduler_interval: float = Field(0.2, gt=0)
+    part_endpoint: bool = Field(
+        True, description="Serve multipart upload parts on a second port of the API's host (see part_endpoint)."
+    )
     max_json_body: int = Field(10 * 1024 * 1024, ge=1024)
     signed_url_lifetime: int = Field(3600, ge=1, description="Lifetime of artifact and document download URLs.")
     artifact_retention: float = Field(

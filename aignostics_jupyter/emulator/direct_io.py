@@ -37,7 +37,7 @@ from pathlib import Path
 
 from aignostics_jupyter.checksums import Crc32c
 
-__all__ = ["BUFFER_SIZE", "DirectFileWriter", "receive_to_file"]
+__all__ = ["BUFFER_SIZE", "DirectFileWriter", "receive_to_file", "write_all"]
 
 BUFFER_SIZE = 4 * 1024 * 1024
 _POOL_LIMIT = 8  # buffers kept for the next upload: fresh pages cost more than the copy itself
@@ -83,7 +83,8 @@ def _open(path: Path, direct: bool, truncate: bool) -> tuple[int, bool]:
     return os.open(path, flags, 0o600), False
 
 
-def _write_all(fd: int, view: memoryview, position: int) -> None:
+def write_all(fd: int, view: memoryview, position: int) -> None:
+    """``pwrite`` all of ``view`` at ``position`` (a write may take fewer bytes than it was given)."""
     done = 0
     while done < len(view):
         done += os.pwrite(fd, view[done:], position + done)
@@ -132,7 +133,7 @@ class DirectFileWriter:
         view = self._views[self._current][:length]
         await self._settle()  # the other buffer's write must be done before it is refilled
         loop = asyncio.get_running_loop()
-        self._pending = loop.run_in_executor(None, _write_all, self._fd, view, self._position)
+        self._pending = loop.run_in_executor(None, write_all, self._fd, view, self._position)
         self._position += length
         self._current ^= 1
         self._fill = 0

@@ -2,7 +2,9 @@
 
 A client names an upload (``upload_id``, its own choice, e.g. derived from the file) and sends parts of the object
 as separate PUTs, each with its byte offset (a multiple of 4096) and its own CRC32C. Parts land directly at their
-offset in one staging file under ``{data_dir}/tmp`` and are recorded in the database with their size and checksum.
+offset in one staging file under ``{data_dir}/tmp`` and are recorded in the database with their size and checksum;
+they arrive through the API port (:meth:`MultipartUploads.put_part`) or the part endpoint (:mod:`.part_endpoint`,
+which uses :meth:`~MultipartUploads.staging_for_part` and :meth:`~MultipartUploads.record_part`).
 Anyone holding the object's signed PUT URL can ask which parts have arrived (to resume after an interruption),
 complete the upload with the whole object's size and CRC32C (checked by combining the parts' checksums, without
 reading the data again), or abort it. Completing renames the staging file into place, so readers never see a
@@ -76,6 +78,35 @@ class MultipartUploads:
         digest = hashlib.sha256(f"{bucket}\0{key}\0{upload_id}".encode()).hexdigest()[:40]
         return self.blobs.tmp_dir / f"multipart-{digest}"
 
+    def staging_for_part(self, bucket: str, key: str, upload_id: str, offset: int) -> Path:
+        """Check a part's address before any byte is written; returns the staging file it goes into.
+
+        Raises:
+            BadKeyError: For an invalid key, upload id or offset.
+        """
+        staging = self._staging(bucket, key, upload_id)
+        if offset < 0 or offset % _ALIGN:
+            msg = f"a part's offset must be a non-negative multiple of {_ALIGN}, not {offset}"
+            raise BadKeyError(msg)
+        return staging
+
+    def record_part(
+        self, bucket: str, key: str, upload_id: str, *, offset: int, size: int, crc32c: str, expected: str | None
+    ) -> PartInfo:
+        """Record a part written by :meth:`put_part` or another receiver (after checking it against ``expected``).
+
+        Raises:
+            ChecksumMismatchError: When ``crc32c`` is not ``expected`` (the part is not recorded).
+        """
+        if expected is not None and crc32c != expected:
+            msg = f"the part's CRC32C is {crc32c}, but x-aig-crc32c says {expected}"
+            raise ChecksumMismatchError(msg)
+        self.blobs.db.execute(
+            "INSERT OR REPLACE INTO upload_parts VALUES (?, ?, ?, ?, ?, ?)",
+            (bucket, key, upload_id, offset, size, crc32c),
+        )
+        return PartInfo(offset, size, crc32c)
+
     async def put_part(
         self,
         bucket: str,
@@ -95,19 +126,11 @@ class MultipartUploads:
             BadKeyError: For an invalid key, upload id or offset.
             ChecksumMismatchError: When the body does not match ``expected_crc32c`` (the part is not recorded).
         """
-        staging = self._staging(bucket, key, upload_id)
-        if offset < 0 or offset % _ALIGN:
-            msg = f"a part's offset must be a non-negative multiple of {_ALIGN}, not {offset}"
-            raise BadKeyError(msg)
+        staging = self.staging_for_part(bucket, key, upload_id, offset)
         actual, size = await receive_to_file(staging, chunks, offset=offset)
-        if expected_crc32c is not None and actual != expected_crc32c:
-            msg = f"the part's CRC32C is {actual}, but x-aig-crc32c says {expected_crc32c}"
-            raise ChecksumMismatchError(msg)
-        self.blobs.db.execute(
-            "INSERT OR REPLACE INTO upload_parts VALUES (?, ?, ?, ?, ?, ?)",
-            (bucket, key, upload_id, offset, size, actual),
+        return self.record_part(
+            bucket, key, upload_id, offset=offset, size=size, crc32c=actual, expected=expected_crc32c
         )
-        return PartInfo(offset, size, actual)
 
     def parts(self, bucket: str, key: str, upload_id: str) -> list[PartInfo]:
         """The parts stored so far, by offset (empty for an unknown upload)."""

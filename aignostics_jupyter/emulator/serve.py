@@ -4,6 +4,7 @@ Usage::
 
     python -m aignostics_jupyter.emulator [--host 127.0.0.1] [--port N] [--data-dir D] [--auto-approve]
                                           [--token-lifetime S] [--workers N] [--analyser MODULE:FUNCTION]
+                                          [--no-part-endpoint]
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--error-threshold", type=int, default=None, help="failed items that cancel a run")
     parser.add_argument(
         "--analyser", default=None, help="analysis 'module:function', or 'synthetic' for the fast stand-in"
+    )
+    parser.add_argument(
+        "--no-part-endpoint",
+        action="store_true",
+        help="serve multipart upload parts on the API port only (no second port)",
     )
     return parser
 
@@ -74,6 +80,7 @@ def prepare(argv: list[str]) -> Serving:
         device_poll_interval=options.device_interval,
         error_threshold=options.error_threshold,
         analyser=analyser,
+        part_endpoint=False if options.no_part_endpoint else None,
     )
     server = uvicorn.Server(
         uvicorn.Config(create_app(config), log_level="warning", lifespan="on", timeout_graceful_shutdown=3)

@@ -27,6 +27,7 @@ class Services:
     tokens: TokenService
     blobs: BlobStore
     runner: Runner | None = field(default=None)
+    part_endpoint: str | None = field(default=None)  # the part endpoint's URL, while it serves
 
     @classmethod
     def open(cls, config: EmulatorConfig) -> Services:

@@ -6,13 +6,13 @@ the bucket itself (signed as ``LIST`` over ``prefix``) lists objects as JSON.
 
 Multipart uploads (:mod:`~aignostics_jupyter.emulator.multipart`) use the object's signed PUT URL plus
 ``uploadId``: ``PUT …&uploadId=U&partOffset=N`` stores a part (verified against ``x-aig-crc32c`` when sent),
-``GET …&uploadId=U`` lists the stored parts, ``POST …&uploadId=U`` with ``{"size": …, "crc32c": …}`` completes the
-object (409 when parts are missing), and ``DELETE …&uploadId=U`` aborts.
+``GET …&uploadId=U`` lists the stored parts (and names the part endpoint, :mod:`.part_endpoint`, where the same
+part PUTs are served faster), ``POST …&uploadId=U`` with ``{"size": …, "crc32c": …}`` completes the object (409
+when parts are missing), and ``DELETE …&uploadId=U`` aborts.
 """
 
 from __future__ import annotations
 
-import errno
 import json
 from typing import Any
 
@@ -22,7 +22,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from aignostics_jupyter.emulator.auth import services_of
 from aignostics_jupyter.emulator.blobstore import BadKeyError, ChecksumMismatchError
 from aignostics_jupyter.emulator.multipart import IncompleteUploadError, MultipartUploads
-from aignostics_jupyter.storage.signing import SignatureError, verify
+from aignostics_jupyter.emulator.storage_access import StorageDeniedError, check_signed, storage_full
 
 __all__ = ["router"]
 
@@ -30,19 +30,10 @@ router = APIRouter(prefix="/storage", include_in_schema=False)
 
 
 def _check(request: Request, method: str, bucket: str, key: str) -> None:
-    services = services_of(request)
-    if method != "LIST":
-        try:
-            services.blobs.path_for(bucket, key)
-        except BadKeyError as exc:
-            raise HTTPException(status_code=400, detail=str(exc)) from exc
-    secrets = services.bucket_secrets(bucket)
-    if secrets is None:
-        raise HTTPException(status_code=404, detail=f"no such bucket {bucket!r}")
     try:
-        verify(dict(request.query_params), method=method, bucket=bucket, key=key, secrets=secrets)
-    except SignatureError as exc:
-        raise HTTPException(status_code=403, detail=str(exc)) from exc
+        check_signed(services_of(request), request.query_params, method=method, bucket=bucket, key=key)
+    except StorageDeniedError as exc:
+        raise HTTPException(status_code=exc.status, detail=exc.detail) from exc
 
 
 @router.get("/{bucket}")
@@ -57,10 +48,9 @@ def list_objects(request: Request, bucket: str, prefix: str = "") -> JSONRespons
 
 
 def _storage_full(exc: OSError) -> Exception:
-    """507 for a full disk (the upload was dropped, nothing half-written is kept); other OS errors as they are."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return HTTPException(status_code=507, detail="the local platform's disk is full; free space and upload again")
-    return exc
+    """507 for a full disk; other OS errors as they are."""
+    full = storage_full(exc)
+    return exc if full is None else HTTPException(status_code=full.status, detail=full.detail)
 
 
 def _upload_id(request: Request) -> str | None:
@@ -81,7 +71,11 @@ def get_object(request: Request, bucket: str, key: str) -> Response:
             parts = _multipart(request).parts(bucket, key, upload_id)
         except BadKeyError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from exc
-        return JSONResponse({"upload_id": upload_id, "parts": [p.as_json() for p in parts]})
+        listing: dict[str, Any] = {"upload_id": upload_id, "parts": [p.as_json() for p in parts]}
+        endpoint = services_of(request).part_endpoint
+        if endpoint is not None:
+            listing["part_endpoint"] = endpoint  # where parts may go without the API stack (see part_endpoint)
+        return JSONResponse(listing)
     _check(request, "GET", bucket, key)
     blobs = services_of(request).blobs
     info = blobs.info(bucket, key)

@@ -8,7 +8,6 @@ organization's HMAC key pair (see :mod:`aignostics_jupyter.storage.signing`); no
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -19,11 +18,9 @@ import httpx
 from aignostics_jupyter.checksums import Crc32c
 from aignostics_jupyter.exceptions import (
     AignosticsError,
-    ConfigurationError,
     IntegrityError,
-    TransportError,
-    error_for_status,
 )
+from aignostics_jupyter.storage._http import response_error, translate_error
 from aignostics_jupyter.storage._local_multipart import DEFAULT_PART_SIZE, LocalMultipartUpload
 from aignostics_jupyter.storage._types import ObjectInfo, ProgressCallback
 from aignostics_jupyter.storage.signing import sign_url
@@ -32,22 +29,6 @@ __all__ = ["LocalStorageBackend"]
 
 CHUNK_SIZE = 1024 * 1024
 _SIGN_SECONDS = 3600
-
-
-def _translate(exc: httpx.HTTPError, what: str) -> AignosticsError:
-    if isinstance(exc, httpx.TimeoutException):
-        return TransportError(f"{what} timed out")
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return ConfigurationError(f"{what} cannot be sent: {exc}")
-    return TransportError(f"{what} failed: {type(exc).__name__}: {exc}")
-
-
-def _error(response: httpx.Response, what: str) -> AignosticsError:
-    detail: Any = None
-    with contextlib.suppress(ValueError):
-        body = response.json()
-        detail = body.get("detail", body) if isinstance(body, dict) else body
-    return error_for_status(response.status_code, detail, context=what)
 
 
 class LocalStorageBackend:
@@ -108,9 +89,9 @@ class LocalStorageBackend:
         try:
             response = self._http.request(method, url, timeout=self._timeout, **kwargs)
         except httpx.HTTPError as exc:
-            raise _translate(exc, what) from exc
+            raise translate_error(exc, what) from exc
         if response.status_code >= 400:
-            raise _error(response, what)
+            raise response_error(response, what)
         return response
 
     def ls(self, prefix: str) -> list[ObjectInfo]:
@@ -138,6 +119,7 @@ class LocalStorageBackend:
                 path,
                 part_size=self.part_size,
                 concurrency=self.concurrency,
+                timeout=self._timeout,
             )
             return upload.run(key, crc32c=crc32c, on_progress=on_progress)
         return self._upload_whole(path, key, crc32c=crc32c, on_progress=on_progress)
@@ -199,7 +181,7 @@ class LocalStorageBackend:
                     return
                 if r.status_code >= 400:
                     r.read()
-                    raise _error(r, what)
+                    raise response_error(r, what)
                 if r.status_code != 206:
                     offset = 0
                 length = int(r.headers.get("content-length", 0) or 0)
@@ -212,7 +194,7 @@ class LocalStorageBackend:
                         if on_progress is not None:
                             on_progress(done, total)
         except httpx.HTTPError as exc:
-            raise _translate(exc, what) from exc
+            raise translate_error(exc, what) from exc
 
     def delete(self, keys: Iterable[str]) -> None:
         """Delete objects; missing ones are ignored."""

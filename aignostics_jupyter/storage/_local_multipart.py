@@ -6,26 +6,33 @@ already stored without any state on the client. Each part's CRC32C is computed w
 with the one the server computed; the parts' checksums combine into the whole file's, which the server checks once
 more on completion. Several parts travel at once, so reading the file, checksumming and sending overlap with the
 server's receiving and writing.
+
+Parts go to the part endpoint the server names in its listing (:mod:`._part_sender`: plain HTTP/1.1, the file read
+with direct I/O), or through the API port with httpx when it names none or cannot be reached.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from aignostics_jupyter.checksums import Crc32c, crc32c_base64, crc32c_combine, crc32c_value
 from aignostics_jupyter.exceptions import IntegrityError
+from aignostics_jupyter.storage._part_sender import EndpointUnreachableError, PartSender
 from aignostics_jupyter.storage._types import ObjectInfo, ProgressCallback
 
 __all__ = ["DEFAULT_PART_SIZE", "LocalMultipartUpload", "upload_id_for"]
 
 DEFAULT_PART_SIZE = 32 * 1024 * 1024
+_log = logging.getLogger(__name__)
 _CHUNK = 1024 * 1024
 
 #: Sends one request: (method, url, what, keyword arguments for httpx) → response (errors already translated).
@@ -48,9 +55,12 @@ class LocalMultipartUpload:
         path: The local file.
         part_size: Bytes per part (a multiple of 4096).
         concurrency: Parts in flight at once.
+        timeout: Seconds a request to the part endpoint may wait to connect, send or receive.
     """
 
-    def __init__(self, send: Send, put_url: str, path: Path, *, part_size: int, concurrency: int) -> None:
+    def __init__(
+        self, send: Send, put_url: str, path: Path, *, part_size: int, concurrency: int, timeout: float = 60.0
+    ) -> None:
         if part_size <= 0 or part_size % 4096:
             msg = f"part_size must be a positive multiple of 4096, not {part_size}"
             raise ValueError(msg)
@@ -61,6 +71,8 @@ class LocalMultipartUpload:
         self.concurrency = max(1, concurrency)
         self.size = path.stat().st_size
         self.parts_sent = 0
+        self.parts_via_endpoint = 0
+        self._timeout = timeout
 
     def _request(self, method: str, what: str, params: dict[str, str], **kwargs: Any) -> httpx.Response:
         joined = "&".join(f"{k}={v}" for k, v in params.items())
@@ -73,6 +85,22 @@ class LocalMultipartUpload:
         with self.path.open("rb") as stream:
             stream.seek(offset)
             return crc32c_value(stream.read(length))
+
+    def _part_sender(self, endpoint: object) -> PartSender | None:
+        """A sender for the part endpoint the server named (None: it named none, or nothing usable)."""
+        if not isinstance(endpoint, str):
+            return None
+        try:
+            return PartSender(endpoint, self.path, timeout=self._timeout)
+        except ValueError:
+            _log.info("ignoring the part endpoint %r; sending parts through the API port", endpoint)
+            return None
+
+    @staticmethod
+    def _check_part(stored: str | None, sent: int, name: str) -> None:
+        if stored != crc32c_base64(sent):
+            msg = f"a part of {name} arrived damaged (CRC32C {stored}, sent {crc32c_base64(sent)})"
+            raise IntegrityError(msg)
 
     def run(self, key: str, *, crc32c: str | None, on_progress: ProgressCallback | None) -> ObjectInfo:
         """Upload (or finish uploading) the file; returns the stored object.
@@ -111,7 +139,28 @@ class LocalMultipartUpload:
                 if on_progress is not None:
                     on_progress(done, self.size)
 
+        sender = self._part_sender(listing.get("part_endpoint"))
+        reachable = sender is not None
+        signed = urlsplit(self._url)
+
         def send_part(offset: int, length: int) -> None:
+            nonlocal reachable
+            what = f"Uploading {name} (bytes {offset}-{offset + length - 1}; run the same upload again to resume it)"
+            params = {"uploadId": upload_id, "partOffset": str(offset)}
+            if sender is not None and reachable:
+                target = f"{signed.path}?{signed.query}&uploadId={upload_id}&partOffset={offset}"
+                try:
+                    headers, value = sender.send(target, offset, length, what=what, on_chunk=advance)
+                except EndpointUnreachableError as exc:
+                    _log.info("%s; sending parts through the API port", exc)
+                    reachable = False
+                else:
+                    self._check_part(headers.get("x-aig-crc32c"), value, name)
+                    with lock:
+                        crcs[offset] = value
+                        self.parts_sent += 1
+                        self.parts_via_endpoint += 1
+                    return
             running = Crc32c()
 
             def body() -> Iterator[bytes]:
@@ -130,15 +179,12 @@ class LocalMultipartUpload:
 
             answer = self._request(
                 "PUT",
-                f"Uploading {name} (bytes {offset}-{offset + length - 1}; run the same upload again to resume it)",
-                {"uploadId": upload_id, "partOffset": str(offset)},
+                what,
+                params,
                 content=body(),
                 headers={"Content-Type": "application/octet-stream", "Content-Length": str(length)},
             )
-            stored_crc = answer.headers.get("x-aig-crc32c")
-            if stored_crc != running.base64():
-                msg = f"a part of {name} arrived damaged (CRC32C {stored_crc}, sent {running.base64()})"
-                raise IntegrityError(msg)
+            self._check_part(answer.headers.get("x-aig-crc32c"), running.value, name)
             with lock:
                 crcs[offset] = running.value
                 self.parts_sent += 1
@@ -150,6 +196,8 @@ class LocalMultipartUpload:
                 future.result()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            if sender is not None:
+                sender.close()
 
         whole = 0
         for offset, length in grid:

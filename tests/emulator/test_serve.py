@@ -25,6 +25,7 @@ def test_prepare_and_run_a_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert serving.config.analyser == SYNTHETIC_ANALYSER
     assert serving.config.error_threshold == 3
     assert serving.config.device_poll_interval == 1
+    assert serving.config.part_endpoint is True
     thread = threading.Thread(target=serving.run, daemon=True)
     thread.start()
     try:
@@ -54,6 +55,14 @@ def test_main_prints_the_client_settings(
     assert f"export AIGNOSTICS_API_ROOT={ran[0].api_root}" in out
     assert "AIGNOSTICS_CLIENT_ID_DEVICE" in out
     ran[0].socket.close()
+
+
+def test_the_part_endpoint_can_be_left_out(tmp_path: Path) -> None:
+    serving = serve.prepare(["--port", "0", "--data-dir", str(tmp_path), "--no-part-endpoint"])
+    try:
+        assert serving.config.part_endpoint is False
+    finally:
+        serving.socket.close()
 
 
 def test_config_defaults_come_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
