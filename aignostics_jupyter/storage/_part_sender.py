@@ -15,8 +15,6 @@ import errno
 import http.client
 import mmap
 import os
-import socket
-import struct
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -24,6 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from aignostics_jupyter._sockets import use_kernel_timeouts
 from aignostics_jupyter.checksums import Crc32c
 from aignostics_jupyter.exceptions import IntegrityError, TransportError
 from aignostics_jupyter.storage._http import response_error
@@ -89,11 +88,7 @@ class PartSender:
                 msg = f"the part endpoint {self._host}:{self._port} cannot be reached ({exc})"
                 raise EndpointUnreachableError(msg) from exc
             assert conn.sock is not None
-            # A blocking socket sends a whole chunk in one call; the kernel enforces the timeout (EAGAIN) instead.
-            seconds = struct.pack("ll", max(1, int(self._timeout)), 0)
-            conn.sock.settimeout(None)
-            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, seconds)
-            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, seconds)
+            use_kernel_timeouts(conn.sock, self._timeout)  # a whole chunk per send
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
