@@ -79,6 +79,24 @@ class BaseHandler(APIHandler):
         self.set_status(status)
         self.finish(json.dumps(payload, default=str))
 
+    def log_exception(self, typ: Any, value: BaseException | None, tb: Any) -> None:
+        """Log our own errors as one line (the way Tornado logs its HTTPErrors); anything else with its traceback.
+
+        An error of ours is an answer (a missing path, an unreachable platform), not a bug in the server: a traceback
+        for each would bury the real ones. The message is redacted like the answer.
+        """
+        if isinstance(value, AignosticsError):
+            self.log.warning(
+                "%d %s %s: %s: %s",
+                status_for(value),
+                self.request.method,
+                self.request.path,
+                type(value).__name__,
+                redact(value.message),
+            )
+            return
+        super().log_exception(typ, value, tb)
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Answer every error as ``{"error": {"type", "message"}}`` with no traceback and no token."""
         exc = kwargs.get("exc_info", (None, None, None))[1]

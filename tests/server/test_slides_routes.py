@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -175,3 +176,16 @@ class TestHubBaseUrl:
         assert tile.effective_url.split("//", 1)[1].split("/", 1)[1].startswith("user/demo/aignostics-jupyter/slides/")
         assert tile.headers["Content-Type"] == "image/jpeg"
         assert json.loads(info.body)["path"] == slide
+
+
+@pytest.mark.integration
+async def test_expected_errors_are_one_line_in_the_log(jp_fetch: Any, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING), pytest.raises(HTTPClientError) as caught:
+        await _get(jp_fetch, "slides", "info")  # no path: what the kernel's server probe asks
+    assert caught.value.code == 422
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback
+    ours = [r for r in caplog.records if "InvalidInputError" in r.getMessage()]
+    assert len(ours) == 1
+    assert ours[0].levelno == logging.WARNING
+    assert "422 GET" in ours[0].getMessage()
+    assert "'path' is required" in ours[0].getMessage()
