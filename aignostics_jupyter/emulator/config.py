@@ -49,6 +49,11 @@ class EmulatorConfig(BaseModel):
     artifact_retention: float = Field(
         30 * 24 * 3600, gt=0, description="Seconds after a run terminates until its artifacts are deleted."
     )
+    upload_retention: float = Field(
+        7 * 24 * 3600,
+        gt=0,
+        description="Seconds an unfinished upload may stay untouched before its staged bytes are deleted.",
+    )
 
     @classmethod
     def from_settings(cls, **overrides: object) -> EmulatorConfig:

@@ -14,9 +14,11 @@ partial object.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,6 +194,30 @@ class MultipartUploads:
         staging.unlink(missing_ok=True)
         self._forget(bucket, key, upload_id)
         return existed
+
+    def expire(self, max_age: float, *, now: float | None = None) -> int:
+        """Drop unfinished uploads nobody has written to for ``max_age`` seconds; returns how many files went.
+
+        That is multipart staging files and the temp files of single uploads a crash left behind (an upload in
+        progress writes to its file all the time), and the part records of uploads whose staging file is gone.
+        """
+        now = time.time() if now is None else now
+        removed = 0
+        for pattern in ("multipart-*", "upload-*"):
+            for path in self.blobs.tmp_dir.glob(pattern):
+                with contextlib.suppress(FileNotFoundError):  # finished meanwhile
+                    if now - path.stat().st_mtime > max_age:
+                        path.unlink()
+                        removed += 1
+        uploads = self.blobs.db.all("SELECT DISTINCT bucket, key, upload_id FROM upload_parts")
+        for row in uploads:
+            try:
+                staging = self._staging(row["bucket"], row["key"], row["upload_id"])
+            except BadKeyError:  # pragma: no cover - only valid addresses are ever recorded
+                staging = None
+            if staging is None or not staging.exists():
+                self._forget(row["bucket"], row["key"], row["upload_id"])
+        return removed
 
     def _forget(self, bucket: str, key: str, upload_id: str) -> None:
         self.blobs.db.execute(

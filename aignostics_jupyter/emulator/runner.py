@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from aignostics_jupyter.emulator.identity import INTERNAL_BUCKET
+from aignostics_jupyter.emulator.multipart import MultipartUploads
 from aignostics_jupyter.emulator.runstore import (
     THRESHOLD_ERROR_CODE,
     cancel_run,
@@ -294,11 +295,15 @@ class Runner:
             )
 
     def _expire_artifacts(self) -> None:
-        """Delete the artifacts of runs that terminated longer ago than the retention (DELETED_BY_SYSTEM)."""
+        """Delete the artifacts of runs that terminated longer ago than the retention (DELETED_BY_SYSTEM).
+
+        Unfinished uploads left untouched for longer than ``upload_retention`` go at the same time.
+        """
         now = time.time()
         if now < self._next_expiry_check:
             return
         self._next_expiry_check = now + min(60.0, self.config.artifact_retention / 2)
+        MultipartUploads(self.services.blobs).expire(self.config.upload_retention, now=now)
         cutoff = datetime.fromtimestamp(now - self.config.artifact_retention, UTC).isoformat(timespec="microseconds")
         rows = self.services.db.all(
             "SELECT o.output_artifact_id, o.storage_key FROM output_artifacts o JOIN runs r ON r.run_id = o.run_id "
