@@ -283,15 +283,22 @@ class Authenticator:
             msg = "The device authorization answer lacks device_code, user_code or verification_uri"
             raise AignosticsError(msg) from exc
 
-    def complete_device_flow(self, authorization: DeviceAuthorization, *, timeout: float | None = None) -> AccessToken:
+    def complete_device_flow(
+        self,
+        authorization: DeviceAuthorization,
+        *,
+        timeout: float | None = None,
+        cancel: threading.Event | None = None,
+    ) -> AccessToken:
         """Poll until the user approves the device login, then store and return the token.
 
         Args:
             authorization: What :meth:`start_device_flow` returned.
             timeout: Give up after this many seconds (default: when the device code expires).
+            cancel: Set it (from another thread) to stop waiting; the wait between polls ends at once.
 
         Raises:
-            AuthenticationError: When the login was denied, or the code expired or timed out.
+            AuthenticationError: When the login was denied, canceled, or the code expired or timed out.
         """
         interval = max(authorization.interval, 0.0)
         deadline = self._clock() + (timeout if timeout is not None else authorization.expires_in)
@@ -304,7 +311,10 @@ class Authenticator:
             if self._clock() >= deadline:
                 msg = "The device login was not approved in time; start it again"
                 raise AuthenticationError(msg)
-            self._sleep(interval)
+            if cancel is None:
+                self._sleep(interval)
+            elif cancel.wait(interval):
+                raise AuthenticationError("The device login was canceled")
             try:
                 body = self._post_token(form)
             except RetryableError as exc:

@@ -13,12 +13,14 @@ Example:
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 import anywidget
 import ipywidgets as w
 import traitlets
 
+from aignostics_jupyter.exceptions import AuthenticationError
 from aignostics_jupyter.widgets._background import Background
 from aignostics_jupyter.widgets._platform import error_text, platform_client
 from aignostics_jupyter.widgets._platform_html import OK_ICON, SPINNER, WARN_ICON, esc, utc_text
@@ -86,19 +88,22 @@ class LoginWidget(w.VBox):  # type: ignore[misc]
         self.login_button = w.Button(description="Log in", icon="sign-in", button_style="primary")
         self.logout_button = w.Button(description="Log out", icon="sign-out")
         self.relogin_button = w.Button(description="Log in again", icon="refresh")
+        self.cancel_button = w.Button(description="Cancel", icon="times", tooltip="Stop waiting for the approval")
         self.link = w.HTML()
         self.code = w.Text(description="Code", disabled=True, layout=w.Layout(width="16em"))
         self.copy_button = CopyButton()
         self.prompt = w.VBox([self.link, w.HBox([self.code, self.copy_button])])
-        self.buttons = w.HBox([self.login_button, self.logout_button, self.relogin_button])
+        self.buttons = w.HBox([self.login_button, self.cancel_button, self.logout_button, self.relogin_button])
         super().__init__([self.status, self.prompt, self.buttons])
         self.add_class("aignostics-login")
         self._client = client
         self._timeout = timeout
         self._job = Background("login")
+        self._cancel = threading.Event()
         self.login_button.on_click(lambda _: self.login())
         self.relogin_button.on_click(lambda _: self.login(relogin=True))
         self.logout_button.on_click(lambda _: self.logout())
+        self.cancel_button.on_click(lambda _: self.cancel())
         self._render()
         if check:
             self.check()
@@ -145,15 +150,24 @@ class LoginWidget(w.VBox):  # type: ignore[misc]
             auth.logout()
             self.client.clear_cache()
         self._set(state="starting", message="Starting the login…", verification_uri="", user_code="")
+        cancel = self._cancel = threading.Event()
 
         def work() -> MeReadResponse:
             flow = auth.start_device_flow()
+            if cancel.is_set():
+                msg = "The device login was canceled"
+                raise AuthenticationError(msg)
             self._prompt(flow)
-            auth.complete_device_flow(flow, timeout=self._timeout)
+            auth.complete_device_flow(flow, timeout=self._timeout, cancel=cancel)
             self.client.clear_cache()
             return self.client.me(nocache=True)
 
         self._job.run(work, on_done=self._logged_in, on_error=self._fail)
+
+    def cancel(self) -> None:
+        """Stop waiting for the approval of a login in progress (the widget returns to logged out)."""
+        if self._job.busy:
+            self._cancel.set()
 
     def logout(self) -> None:
         """Forget every token: memory and the shared token cache."""
@@ -196,6 +210,9 @@ class LoginWidget(w.VBox):  # type: ignore[misc]
         )
 
     def _fail(self, exc: BaseException) -> None:
+        if self._cancel.is_set():
+            self._set(state="logged_out", message="Login canceled.", verification_uri="", user_code="")
+            return
         self._set(state="error", message=error_text(exc), verification_uri="", user_code="")
 
     def _set(self, **values: Any) -> None:
@@ -234,5 +251,6 @@ class LoginWidget(w.VBox):  # type: ignore[misc]
         busy = state in ("checking", "starting", "waiting")
         self.login_button.layout.display = "none" if state == "logged_in" else "flex"
         self.login_button.disabled = busy
+        self.cancel_button.layout.display = "flex" if state in ("starting", "waiting") else "none"
         self.logout_button.layout.display = "flex" if state == "logged_in" else "none"
         self.relogin_button.layout.display = "flex" if state == "logged_in" else "none"

@@ -164,3 +164,33 @@ def test_copy_button_carries_only_the_text() -> None:
     button = CopyButton(text="ABCD-EFGH")
 
     assert button.get_state()["text"] == "ABCD-EFGH"
+
+
+def test_waiting_for_approval_can_be_canceled(manual_env: LocalPlatform) -> None:
+    widget = LoginWidget()
+    assert widget.cancel_button.layout.display == "none"
+    widget.login_button.click()
+    wait_for_state(widget, "waiting")
+    assert widget.cancel_button.layout.display == "flex"
+
+    widget.cancel_button.click()
+    assert widget.wait(5)  # at once, not when the code expires
+
+    assert widget.state == "logged_out"
+    assert widget.message == "Login canceled."
+    assert widget.user_code == ""
+    assert widget.cancel_button.layout.display == "none"
+    assert not widget.login_button.disabled
+    # The code that was shown no longer logs this widget in, and a new login starts afresh.
+    widget.login_button.click()
+    wait_for_state(widget, "waiting")
+    assert decide(manual_env, widget.user_code, "approve").status_code == 200
+    assert widget.wait(10)
+    assert widget.state == "logged_in", widget.message
+
+
+def test_cancel_without_a_login_in_progress_changes_nothing(platform_env: LocalPlatform) -> None:
+    widget = LoginWidget(check=False)
+    widget.cancel()
+    assert widget.state == "logged_out"
+    assert not widget._cancel.is_set()
