@@ -416,3 +416,28 @@ def test_a_whole_cache_is_mapped_without_a_parse_child(
     monkeypatch.setattr(vector, "read_geojson", read_geojson)
     open_overlay(OverlaySpec(path=str(geojson)), cache_dir=cache)
     assert len(children) == 2  # a damaged entry is rebuilt through the child again
+
+
+@pytest.mark.integration
+def test_old_caches_and_dead_writers_leftovers_are_swept(
+    geojson: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setattr(vector, "_swept", set())
+    legacy = [cache / "0123456789abcdef01234567.npz", cache / "0123456789abcdef01234567.lock", cache / "x.npz.tmp"]
+    dead = cache / ".abc-def.features.k2j3h4.tmp"  # a write_store temp file whose writer died an hour ago
+    alive = cache / ".abc-def.features.q9w8e7.tmp"  # one being written right now
+    keep = cache / "notes.txt"  # not ours
+    for path in [*legacy, dead, alive, keep]:
+        path.write_bytes(b"x")
+    hour_ago = os.stat(dead).st_mtime - 2 * 3600
+    os.utime(dead, (hour_ago, hour_ago))
+
+    overlay = VectorOverlay.from_file(geojson, cache_dir=cache)
+
+    assert overlay.features.count == 3006
+    assert not any(p.exists() for p in [*legacy, dead])
+    assert alive.exists()
+    assert keep.exists()
+    assert len(list(cache.glob("*.features"))) == 1

@@ -14,7 +14,9 @@ import itertools
 import json
 import logging
 import math
+import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -165,6 +167,27 @@ class _CacheEntry(NamedTuple):
                 other.unlink(missing_ok=True)
 
 
+_LEGACY = re.compile(r"^[0-9a-f]{24}\.(npz|lock)$|\.npz\.tmp$")  # the cache files of before the .features store
+_STALE_WRITE = 3600.0  # seconds: a half-written cache file untouched this long belongs to a writer that died
+_swept: set[Path] = set()
+_swept_lock = threading.Lock()
+
+
+def _sweep_leftovers(cache_dir: Path) -> None:
+    """Once per process and directory: delete the old ``.npz`` cache and what crashed writers left behind."""
+    with _swept_lock:
+        if cache_dir in _swept:
+            return
+        _swept.add(cache_dir)
+    now = time.time()
+    for path in cache_dir.iterdir():
+        with contextlib.suppress(OSError):  # gone meanwhile, or not ours to delete
+            if _LEGACY.search(path.name) or (
+                path.name.startswith(".") and path.name.endswith(".tmp") and now - path.stat().st_mtime > _STALE_WRITE
+            ):
+                path.unlink()
+
+
 def _digest(text: str, length: int) -> str:
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:length]
 
@@ -257,6 +280,7 @@ class VectorOverlay:
     @classmethod
     def _ensure_cached(cls, path: Path, class_colors: Mapping[str, RGB] | None, cache_dir: Path) -> _CacheEntry:
         cache_dir.mkdir(parents=True, exist_ok=True)
+        _sweep_leftovers(cache_dir)
         entry = _CacheEntry.of(path, class_colors, cache_dir)
         with _exclusive(entry.lock):
             for _ in range(3):
