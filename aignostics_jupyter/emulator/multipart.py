@@ -210,12 +210,8 @@ class MultipartUploads:
                         path.unlink()
                         removed += 1
         uploads = self.blobs.db.all("SELECT DISTINCT bucket, key, upload_id FROM upload_parts")
-        for row in uploads:
-            try:
-                staging = self._staging(row["bucket"], row["key"], row["upload_id"])
-            except BadKeyError:  # pragma: no cover - only valid addresses are ever recorded
-                staging = None
-            if staging is None or not staging.exists():
+        for row in uploads:  # recorded addresses were checked when their part was stored
+            if not self._staging(row["bucket"], row["key"], row["upload_id"]).exists():
                 self._forget(row["bucket"], row["key"], row["upload_id"])
         return removed
 

@@ -52,9 +52,7 @@ _PREFIX = "/storage/"
 _QUERY = re.compile(r"\?[^\s\"]*")
 
 
-def receive_part(
-    fill: Callable[[memoryview], int], length: int, path: Path, offset: int, buffer: memoryview
-) -> tuple[str, int]:
+def receive_part(fill: Callable[[memoryview], int], length: int, path: Path, offset: int, buffer: memoryview) -> str:
     """Write exactly ``length`` bytes from ``fill`` into ``path`` at ``offset``, checksumming them on the way.
 
     Args:
@@ -65,7 +63,7 @@ def receive_part(
         buffer: A reusable buffer; its length is the most each read and write takes.
 
     Returns:
-        The bytes' CRC32C (base64) and their count.
+        The bytes' CRC32C (base64).
 
     Raises:
         ConnectionError: The stream ended early (what arrived stays in the file, unrecorded).
@@ -85,7 +83,7 @@ def receive_part(
             done += got
     finally:
         os.close(fd)
-    return crc.base64(), length
+    return crc.base64()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -144,7 +142,6 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(200, part.as_json(), {"x-aig-crc32c": part.crc32c})
 
     def _refuse_method(self) -> None:
-        self._unread = 0
         self.close_connection = True  # a body, if any, is not read
         self._answer(
             405, {"detail": "this endpoint only takes multipart upload parts (PUT with uploadId and partOffset)"}
@@ -215,13 +212,13 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             staging = uploads.staging_for_part(bucket, key, upload_id, offset)
             with self._body_reader() as fill:
-                crc, size = receive_part(fill, length, staging, offset, self._buffer)
+                crc = receive_part(fill, length, staging, offset, self._buffer)
             return uploads.record_part(
                 bucket,
                 key,
                 upload_id,
                 offset=offset,
-                size=size,
+                size=length,
                 crc32c=crc,
                 expected=self.headers.get("x-aig-crc32c"),
             )

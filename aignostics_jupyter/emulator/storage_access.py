@@ -50,7 +50,7 @@ def check_signed(services: Services, params: Mapping[str, str], *, method: str, 
 
 
 def storage_full(exc: OSError) -> StorageDeniedError | None:
-    """507 for a full disk (the upload was dropped; nothing half-written is kept), None for other OS errors."""
+    """507 for a full disk (the upload or part is not recorded), None for other OS errors."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return StorageDeniedError(507, "the local platform's disk is full; free space and upload again")
     return None

@@ -71,12 +71,13 @@ class LocalMultipartUpload:
         self.concurrency = max(1, concurrency)
         self.size = path.stat().st_size
         self.parts_sent = 0
-        self.parts_via_endpoint = 0
         self._timeout = timeout
 
+    def _url_with(self, params: dict[str, str]) -> str:
+        return self._url + "".join(f"&{k}={v}" for k, v in params.items())
+
     def _request(self, method: str, what: str, params: dict[str, str], **kwargs: Any) -> httpx.Response:
-        joined = "&".join(f"{k}={v}" for k, v in params.items())
-        return self._send(method, f"{self._url}&{joined}", what, **kwargs)
+        return self._send(method, self._url_with(params), what, **kwargs)
 
     def _grid(self) -> list[tuple[int, int]]:
         return [(offset, min(self.part_size, self.size - offset)) for offset in range(0, self.size, self.part_size)]
@@ -96,11 +97,34 @@ class LocalMultipartUpload:
             _log.info("ignoring the part endpoint %r; sending parts through the API port", endpoint)
             return None
 
-    @staticmethod
-    def _check_part(stored: str | None, sent: int, name: str) -> None:
-        if stored != crc32c_base64(sent):
-            msg = f"a part of {name} arrived damaged (CRC32C {stored}, sent {crc32c_base64(sent)})"
-            raise IntegrityError(msg)
+    def _put_part_via_api(
+        self, offset: int, length: int, what: str, params: dict[str, str], advance: Callable[[int], None]
+    ) -> tuple[str | None, int]:
+        """PUT one part through the API port; returns the CRC32C the server stored and the one of the bytes sent."""
+        running = Crc32c()
+
+        def body() -> Iterator[bytes]:
+            with self.path.open("rb") as stream:
+                stream.seek(offset)
+                left = length
+                while left > 0:
+                    chunk = stream.read(min(_CHUNK, left))
+                    if not chunk:
+                        msg = f"{self.path.name} became shorter while it was being uploaded"
+                        raise IntegrityError(msg)
+                    left -= len(chunk)
+                    running.update(chunk)
+                    yield chunk
+                    advance(len(chunk))
+
+        answer = self._request(
+            "PUT",
+            what,
+            params,
+            content=body(),
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(length)},
+        )
+        return answer.headers.get("x-aig-crc32c"), running.value
 
     def run(self, key: str, *, crc32c: str | None, on_progress: ProgressCallback | None) -> ObjectInfo:
         """Upload (or finish uploading) the file; returns the stored object.
@@ -141,52 +165,28 @@ class LocalMultipartUpload:
 
         sender = self._part_sender(listing.get("part_endpoint"))
         reachable = sender is not None
-        signed = urlsplit(self._url)
 
         def send_part(offset: int, length: int) -> None:
             nonlocal reachable
             what = f"Uploading {name} (bytes {offset}-{offset + length - 1}; run the same upload again to resume it)"
             params = {"uploadId": upload_id, "partOffset": str(offset)}
+            sent: tuple[str | None, int] | None = None
             if sender is not None and reachable:
-                target = f"{signed.path}?{signed.query}&uploadId={upload_id}&partOffset={offset}"
+                url = urlsplit(self._url_with(params))
                 try:
-                    headers, value = sender.send(target, offset, length, what=what, on_chunk=advance)
+                    headers, value = sender.send(f"{url.path}?{url.query}", offset, length, what=what, on_chunk=advance)
+                    sent = headers.get("x-aig-crc32c"), value
                 except EndpointUnreachableError as exc:
                     _log.info("%s; sending parts through the API port", exc)
                     reachable = False
-                else:
-                    self._check_part(headers.get("x-aig-crc32c"), value, name)
-                    with lock:
-                        crcs[offset] = value
-                        self.parts_sent += 1
-                        self.parts_via_endpoint += 1
-                    return
-            running = Crc32c()
-
-            def body() -> Iterator[bytes]:
-                with self.path.open("rb") as stream:
-                    stream.seek(offset)
-                    left = length
-                    while left > 0:
-                        chunk = stream.read(min(_CHUNK, left))
-                        if not chunk:
-                            msg = f"{name} became shorter while it was being uploaded"
-                            raise IntegrityError(msg)
-                        left -= len(chunk)
-                        running.update(chunk)
-                        yield chunk
-                        advance(len(chunk))
-
-            answer = self._request(
-                "PUT",
-                what,
-                params,
-                content=body(),
-                headers={"Content-Type": "application/octet-stream", "Content-Length": str(length)},
-            )
-            self._check_part(answer.headers.get("x-aig-crc32c"), running.value, name)
+            if sent is None:
+                sent = self._put_part_via_api(offset, length, what, params, advance)
+            stored, value = sent
+            if stored != crc32c_base64(value):
+                msg = f"a part of {name} arrived damaged (CRC32C {stored}, sent {crc32c_base64(value)})"
+                raise IntegrityError(msg)
             with lock:
-                crcs[offset] = running.value
+                crcs[offset] = value
                 self.parts_sent += 1
 
         missing = [(o, n) for o, n in grid if o not in crcs]
